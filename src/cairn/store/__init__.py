@@ -1,0 +1,1 @@
+"""The experiment database: schema, migrations, queries, downsampling and the artifact store."""
