@@ -84,7 +84,7 @@ class UnsupportedValue(InvalidInput):
 
 
 class QuerySyntaxError(InvalidInput):
-    """A run filter or sort expression is malformed; ``position`` points at the offending character."""
+    """A run filter or sort is malformed; ``position`` points at the offending character."""
 
     code = "query_syntax"
 

@@ -8,7 +8,6 @@ the same batch can be recognised and skipped by the store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from cairn.file import File
 from cairn.types import FieldKind, FieldPath, RunStatus, SeriesKind
@@ -103,6 +102,14 @@ class DeleteOp:
     seq: int = 0
 
 
-Op = Union[
-    SetOp, AppendOp, AddTagsOp, RemoveTagsOp, UploadOp, TrackFilesOp, StatusOp, HeartbeatOp, DeleteOp
-]
+Op = (
+    SetOp
+    | AppendOp
+    | AddTagsOp
+    | RemoveTagsOp
+    | UploadOp
+    | TrackFilesOp
+    | StatusOp
+    | HeartbeatOp
+    | DeleteOp
+)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 __all__ = ["SETTINGS", "Setting", "Settings"]
 
@@ -19,23 +19,63 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("CAIRN_HOME", "home", str, None,
-            "Folder of the embedded store; default: the nearest `.cairn/` upwards from the working "
-            "directory, else a new `.cairn/` in it."),
-    Setting("CAIRN_PROJECT", "project", str, "default",
-            "Project used by `cairn.init()` when no `project=` is given."),
-    Setting("CAIRN_FLUSH_INTERVAL_S", "flush_interval_s", float, 0.2,
-            "How often the sender thread ships queued ops to the store."),
-    Setting("CAIRN_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", float, 5.0,
-            "How often a running run writes `sys/heartbeat_at`."),
-    Setting("CAIRN_STALE_AFTER_S", "stale_after_s", float, 60.0,
-            "A `running` run whose heartbeat is older than this is shown as `crashed`."),
-    Setting("CAIRN_MONITORING_INTERVAL_S", "monitoring_interval_s", float, 10.0,
-            "Seconds between hardware samples into `monitoring/...`; the first comes within 2 s."),
-    Setting("CAIRN_SOURCE_MAX_BYTES", "source_max_bytes", int, 10_000_000,
-            "Cap on the zipped snapshot of the project's Python sources."),
-    Setting("CAIRN_QUEUE_MAX_POINTS", "queue_max_points", int, 5_000_000,
-            "Points held in memory before `log()` starts waiting for the sender (backpressure)."),
+    Setting(
+        "CAIRN_HOME",
+        "home",
+        str,
+        None,
+        "Folder of the embedded store; default: the nearest `.cairn/` upwards from the working "
+        "directory, else a new `.cairn/` in it.",
+    ),
+    Setting(
+        "CAIRN_PROJECT",
+        "project",
+        str,
+        "default",
+        "Project used by `cairn.init()` when no `project=` is given.",
+    ),
+    Setting(
+        "CAIRN_FLUSH_INTERVAL_S",
+        "flush_interval_s",
+        float,
+        0.2,
+        "How often the sender thread ships queued ops to the store.",
+    ),
+    Setting(
+        "CAIRN_HEARTBEAT_INTERVAL_S",
+        "heartbeat_interval_s",
+        float,
+        5.0,
+        "How often a running run writes `sys/heartbeat_at`.",
+    ),
+    Setting(
+        "CAIRN_STALE_AFTER_S",
+        "stale_after_s",
+        float,
+        60.0,
+        "A `running` run whose heartbeat is older than this is shown as `crashed`.",
+    ),
+    Setting(
+        "CAIRN_MONITORING_INTERVAL_S",
+        "monitoring_interval_s",
+        float,
+        10.0,
+        "Seconds between hardware samples into `monitoring/...`; the first comes within 2 s.",
+    ),
+    Setting(
+        "CAIRN_SOURCE_MAX_BYTES",
+        "source_max_bytes",
+        int,
+        10_000_000,
+        "Cap on the zipped snapshot of the project's Python sources.",
+    ),
+    Setting(
+        "CAIRN_QUEUE_MAX_POINTS",
+        "queue_max_points",
+        int,
+        5_000_000,
+        "Points held in memory before `log()` starts waiting for the sender (backpressure).",
+    ),
 )
 
 

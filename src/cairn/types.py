@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import NewType, Union
+from typing import NewType
 
 __all__ = ["FieldKind", "FieldPath", "RunId", "RunKey", "RunStatus", "ScalarValue", "SeriesKind"]
 
@@ -16,7 +16,7 @@ RunKey = NewType("RunKey", str)
 FieldPath = NewType("FieldPath", str)
 """A validated ``/``-separated path such as ``parameters/lr``."""
 
-ScalarValue = Union[float, int, bool, str]
+ScalarValue = float | int | bool | str
 
 
 class RunStatus(str, enum.Enum):

@@ -1,0 +1,206 @@
+"""The ``cairn`` command: parses arguments and calls the public API; no logic of its own."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cairn.errors import CairnError
+
+app = typer.Typer(
+    help="Cairn: track, search and compare machine-learning experiments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+runs_app = typer.Typer(help="List and inspect runs.", no_args_is_help=True)
+store_app = typer.Typer(help="Manage the experiment database.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+app.add_typer(store_app, name="store")
+
+console = Console()
+HomeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--home", envvar="CAIRN_HOME", help="Store folder (default: nearest .cairn/ upwards)."
+    ),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", "-p", help="Project (default: the only one, or CAIRN_PROJECT)."),
+]
+
+
+def _fail(exc: CairnError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+    return typer.Exit(code=2)
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+    return str(value)
+
+
+def _pick_project(project: str | None, home: str | None) -> str:
+    from cairn.client.query import list_projects
+    from cairn.errors import ProjectNotFound
+
+    if project:
+        return project
+    names = [p.name for p in list_projects(home)]
+    if len(names) == 1:
+        return names[0]
+    env = os.environ.get("CAIRN_PROJECT")
+    if env:
+        return env
+    raise ProjectNotFound(
+        "several projects exist; pick one with --project: " + ", ".join(names)
+        if names
+        else "the store has no projects yet; cairn.init(project=...) creates one"
+    )
+
+
+@app.command("projects")
+def projects(home: HomeOption = None) -> None:
+    """List projects with their run counts and last activity."""
+    from cairn.client.query import list_projects
+
+    table = Table("project", "runs", "last activity")
+    for p in list_projects(home):
+        table.add_row(p.name, str(p.run_count), _format(p.last_activity_at))
+    console.print(table)
+
+
+@runs_app.command("list")
+def runs_list(
+    project: ProjectOption = None,
+    filter: Annotated[str, typer.Option("--filter", "-f", help='e.g. "val/acc > 0.9"')] = "",
+    sort: Annotated[str, typer.Option("--sort", "-s", help='e.g. "-val/acc"')] = "",
+    limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
+    columns: Annotated[str, typer.Option(help="Comma-separated extra columns.")] = "",
+    home: HomeOption = None,
+) -> None:
+    """List runs of a project, filtered and sorted with the query language."""
+    from cairn.client.query import Project
+
+    try:
+        name = _pick_project(project, home)
+        frame = Project(name, home=home).runs(filter, sort=sort, limit=limit)
+    except CairnError as exc:
+        raise _fail(exc) from exc
+    base = ["sys/id", "sys/name", "sys/status", "sys/created_at", "sys/tags"]
+    extra = [c.strip() for c in columns.split(",") if c.strip()]
+    if not extra and not frame.empty:
+        extra = [
+            c
+            for c in frame.columns
+            if not c.startswith(("sys/", "source/", "environment/", "monitoring/", "capture/"))
+            and ":" not in c
+        ][:6]
+    table = Table(*(c.removeprefix("sys/") for c in base + extra), title=f"project {name}")
+    for _, row in frame.iterrows():
+        table.add_row(*(_format(row.get(c)) for c in base + extra))
+    console.print(table)
+    console.print(f"{len(frame)} run(s)")
+
+
+@runs_app.command("show")
+def runs_show(run: str, project: ProjectOption = None, home: HomeOption = None) -> None:
+    """Show a run's fields, series summaries and files."""
+    import cairn
+
+    try:
+        reader = cairn.get_run(run, project=project, home=home)
+        record = reader._refresh()
+        store = reader._store
+        fields = store.read_fields(record.id)
+        series = store.list_series(record.id)
+        files = store.list_files(record.id)
+    except CairnError as exc:
+        raise _fail(exc) from exc
+    table = Table("field", "value", title=f"{record.key}  {record.name}")
+    for path, value in {**record.sys_fields(), **fields}.items():
+        text = _format(value)
+        table.add_row(path, text if len(text) < 120 else text[:117] + "...")
+    console.print(table)
+    if series:
+        table = Table("series", "kind", "points", "last step", "last", "min", "max")
+        for s in series:
+            table.add_row(
+                s.path,
+                s.kind.value,
+                str(s.count),
+                _format(s.last_step),
+                _format(s.last_value),
+                _format(s.min_value),
+                _format(s.max_value),
+            )
+        console.print(table)
+    if files:
+        table = Table("file", "name", "size", "sha256")
+        for f in files:
+            table.add_row(f.path, f.name, f"{f.size_bytes:,}", f.sha256[:12])
+        console.print(table)
+    if record.traceback:
+        console.print(record.traceback, markup=False, highlight=False)
+
+
+@app.command("compare")
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="Two or more runs, e.g. MNIST-1 MNIST-2")],
+    all_rows: Annotated[bool, typer.Option("--all", help="Show equal rows too.")] = False,
+    project: ProjectOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Compare parameters and final metrics of runs; only differing rows by default."""
+    import cairn
+    from cairn.client.query import runs_table
+
+    if len(runs) < 2:
+        raise typer.BadParameter("give at least two runs")
+    try:
+        readers = [cairn.get_run(r, project=project, home=home) for r in runs]
+        store = readers[0]._store
+        frame = runs_table(store, [r._refresh() for r in readers])
+    except CairnError as exc:
+        raise _fail(exc) from exc
+    skip = ("sys/id", "sys/created_at", "sys/ended_at", "sys/host", "sys/owner")
+    table = Table("path", *frame["sys/id"].tolist())
+    shown = 0
+    for column in frame.columns:
+        if column in skip or column.startswith(("source/", "environment/", "monitoring/")):
+            continue
+        values = [_format(v) for v in frame[column].tolist()]
+        if all_rows or len(set(values)) > 1:
+            table.add_row(column, *values)
+            shown += 1
+    console.print(table)
+    if not shown:
+        console.print("no differences (use --all to see every row)")
+
+
+@store_app.command("upgrade")
+def store_upgrade(home: HomeOption = None) -> None:
+    """Create or upgrade the embedded store's schema."""
+    from cairn.client.home import find_home
+    from cairn.settings import Settings
+    from cairn.store.store import Store
+
+    folder = home or find_home(Settings.from_env())
+    Store.open_home(folder).close()
+    console.print(f"store at {folder} is up to date")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

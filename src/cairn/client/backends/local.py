@@ -1,0 +1,71 @@
+"""LocalBackend: writes ops straight into the embedded store."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+
+from cairn.client.backends.base import RunLayout
+from cairn.ops import Op
+from cairn.store.records import RunRecord
+from cairn.store.store import Store
+
+__all__ = ["CairnWarning", "LocalBackend"]
+
+logger = logging.getLogger("cairn")
+
+
+class CairnWarning(UserWarning):
+    """Something was not stored as asked; training goes on."""
+
+
+class LocalBackend:
+    """Ops applied to a :class:`Store` in the same process.
+
+    >>> import tempfile
+    >>> backend = LocalBackend(Store.open_home(tempfile.mkdtemp()))
+    >>> backend.create_run("demo", name="a", tags=[], owner="", host="", description="").key
+    'DEMO-1'
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_run(
+        self,
+        project: str,
+        *,
+        name: str,
+        tags: Sequence[str],
+        owner: str,
+        host: str,
+        description: str,
+    ) -> RunRecord:
+        return self.store.create_run(
+            project, name=name, tags=tags, owner=owner, host=host, description=description
+        )
+
+    def get_run(self, ref: str, *, project: str | None = None) -> RunRecord:
+        return self.store.get_run(ref, project=project)
+
+    def layout(self, run_id: str) -> RunLayout:
+        kinds: dict[str, str] = {}
+        last_steps: dict[str, float] = {}
+        for path in self.store.read_fields(run_id):
+            kinds[path] = "field"
+        for record in self.store.list_files(run_id):
+            kinds[record.path] = "file"
+        for s in self.store.list_series(run_id):
+            kinds[s.path] = f"series:{s.kind.value}"
+            if s.last_step is not None:
+                last_steps[s.path] = s.last_step
+        return RunLayout(kinds=kinds, last_steps=last_steps)
+
+    def send(self, run_id: str, ops: Sequence[Op]) -> None:
+        result = self.store.apply_ops(run_id, ops)
+        for message in result.rejected:
+            warnings.warn(f"cairn: {message}", CairnWarning, stacklevel=2)
+
+    def close(self) -> None:
+        self.store.close()

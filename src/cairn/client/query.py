@@ -1,0 +1,95 @@
+"""The read API: ``cairn.Project("mnist").runs(filter=..., sort=...)`` as a DataFrame."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from cairn.client.home import find_home, open_store
+from cairn.settings import Settings
+from cairn.store.records import RunRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cairn.store.store import Store
+
+__all__ = ["Project", "list_projects"]
+
+
+class Project:
+    """A project in the embedded store. The constructor does no I/O.
+
+    >>> import cairn, tempfile
+    >>> home = tempfile.mkdtemp()
+    >>> for lr in (0.1, 0.01):
+    ...     with cairn.init(project="mnist", home=home, capture=False) as run:
+    ...         run["parameters/lr"] = lr
+    ...         run["val/acc"].log(1 - lr)
+    >>> cairn.Project("mnist", home=home).runs(filter="parameters/lr < 0.05")["sys/id"].tolist()
+    ['MNIST-2']
+    """
+
+    def __init__(self, name: str, *, home: str | os.PathLike[str] | None = None) -> None:
+        self.name = name
+        self.home = None if home is None else os.fspath(home)
+
+    def _store(self) -> Store:
+        settings = Settings.from_env()
+        return open_store(self.home or find_home(settings), settings)
+
+    def runs(
+        self,
+        filter: str = "",
+        *,
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        """One row a run: ``sys/...`` columns, a column per field path, and for every float
+        series its last value (``val/acc``), ``val/acc:min`` and ``val/acc:max``.
+
+        ``filter`` and ``sort`` use the language in docs/query.md. Raises ProjectNotFound,
+        QuerySyntaxError (pointing at the offending position)."""
+        store = self._store()
+        records = store.list_runs(self.name, filter=filter, sort=sort, limit=limit, offset=offset)
+        return runs_table(store, records)
+
+    def run_records(
+        self, filter: str = "", *, sort: str = "", limit: int | None = None
+    ) -> list[RunRecord]:
+        """The matching runs as records, without building a table."""
+        return self._store().list_runs(self.name, filter=filter, sort=sort, limit=limit)
+
+
+def runs_table(store: Store, records: list[RunRecord]) -> pd.DataFrame:
+    """A DataFrame of ``records`` with every field and float-series summary as columns."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    details = store.run_columns([r.id for r in records])
+    for record in records:
+        row: dict[str, Any] = {
+            "sys/id": record.key,
+            "sys/name": record.name,
+            "sys/status": record.status.value,
+            "sys/tags": list(record.tags),
+            "sys/owner": record.owner,
+            "sys/host": record.host,
+            "sys/created_at": record.created_at,
+            "sys/ended_at": record.ended_at,
+            "sys/description": record.description,
+        }
+        row.update(details.get(record.id, {}))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    fixed = [c for c in frame.columns if c.startswith("sys/")]
+    return frame[fixed + sorted(c for c in frame.columns if not c.startswith("sys/"))]
+
+
+def list_projects(home: str | os.PathLike[str] | None = None) -> list[Any]:
+    """Every project in the store with run counts and last activity."""
+    settings = Settings.from_env()
+    return open_store(os.fspath(home) if home else find_home(settings), settings).list_projects()

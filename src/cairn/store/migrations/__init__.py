@@ -1,0 +1,1 @@
+"""Alembic migrations of the experiment database; applied by ``Store.open(create=True)``."""

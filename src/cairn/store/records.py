@@ -1,0 +1,82 @@
+"""Frozen records that the store returns; times are aware UTC datetimes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cairn.types import RunId, RunKey, RunStatus, SeriesKind
+
+__all__ = ["FileRecord", "ProjectRecord", "RunRecord", "SeriesRecord", "to_datetime"]
+
+
+def to_datetime(seconds: float | None) -> datetime | None:
+    """Epoch seconds as an aware UTC datetime (None stays None)."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    id: int
+    name: str
+    key: str
+    created_at: datetime
+    run_count: int = 0
+    last_activity_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: RunId
+    key: RunKey
+    project: str
+    name: str
+    description: str
+    status: RunStatus
+    owner: str
+    host: str
+    tags: tuple[str, ...]
+    created_at: datetime
+    ended_at: datetime | None
+    heartbeat_at: datetime | None
+    traceback: str | None
+    last_seq: int
+
+    def sys_fields(self) -> dict[str, object]:
+        """The run's ``sys/`` fields as path -> value."""
+        return {
+            "sys/id": self.key,
+            "sys/name": self.name,
+            "sys/tags": list(self.tags),
+            "sys/status": self.status.value,
+            "sys/owner": self.owner,
+            "sys/host": self.host,
+            "sys/created_at": self.created_at,
+            "sys/ended_at": self.ended_at,
+            "sys/heartbeat_at": self.heartbeat_at,
+            "sys/description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class SeriesRecord:
+    id: int
+    path: str
+    kind: SeriesKind
+    count: int
+    first_step: float | None
+    last_step: float | None
+    last_value: float | None
+    min_value: float | None
+    max_value: float | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    name: str
+    mime: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime

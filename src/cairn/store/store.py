@@ -1,0 +1,472 @@
+"""Store: the experiment database's one entry point, a method per use case, a transaction each."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.engine import Connection
+
+from cairn.errors import (
+    AlreadyExists,
+    FieldNotFound,
+    InvalidInput,
+    ProjectNotFound,
+    RunNotFound,
+)
+from cairn.ops import AppendOp, Op, UploadOp
+from cairn.store import chunks, migrate
+from cairn.store.apply import ApplyResult, StoredFile, apply_ops
+from cairn.store.artifacts import ArtifactStore
+from cairn.store.downsample import downsample
+from cairn.store.engine import WRITE, make_engine
+from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord, to_datetime
+from cairn.store.schema import fields, files, projects, run_tags, runs, series, series_entries
+from cairn.store.values import field_value
+from cairn.types import RunId, RunKey, RunStatus, SeriesKind
+
+__all__ = ["SeriesPage", "Store"]
+
+_RUN_KEY = re.compile(r"^(?P<project_key>.+)-(?P<number>\d+)$")
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,199}$")
+
+
+@dataclass(frozen=True)
+class SeriesPage:
+    """Points of one series; ``values`` are floats for float series, else strings or file
+    dicts. ``total_count`` is the series' length before downsampling."""
+
+    path: str
+    kind: SeriesKind
+    steps: NDArray[np.float64]
+    values: NDArray[np.float64] | list[object]
+    timestamps: NDArray[np.float64]
+    total_count: int
+
+
+class Store:
+    """Runs, fields, series and files over one SQL database and one artifact store.
+
+    >>> store = Store.open("sqlite://", artifacts_url="memory://cairn-doctest")
+    >>> store.create_run("mnist", name="baseline").key
+    'MNIST-1'
+    """
+
+    def __init__(self, engine: Engine, artifacts: ArtifactStore, *, stale_after_s: float) -> None:
+        self.engine = engine
+        self.artifacts = artifacts
+        self.stale_after_s = stale_after_s
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        artifacts_url: str,
+        create: bool = True,
+        stale_after_s: float = 60.0,
+    ) -> Store:
+        """Open (and by default create or upgrade) the database at ``url``.
+
+        Raises SchemaOutdated when ``create`` is False and the schema is behind."""
+        engine = make_engine(url)
+        migrate.upgrade(engine, create=create)
+        return cls(engine, ArtifactStore.open(artifacts_url), stale_after_s=stale_after_s)
+
+    @classmethod
+    def open_home(cls, home: str, *, stale_after_s: float = 60.0) -> Store:
+        """Open the embedded store in folder ``home`` (``cairn.db`` and ``artifacts/``)."""
+        os.makedirs(home, exist_ok=True)
+        db = os.path.join(os.path.abspath(home), "cairn.db")
+        return cls.open(
+            f"sqlite:///{db}",
+            artifacts_url=os.path.join(home, "artifacts"),
+            stale_after_s=stale_after_s,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def cutoff(self) -> float:
+        """Heartbeats older than this (epoch seconds) mean a running run has crashed."""
+        return time.time() - self.stale_after_s
+
+    # -- projects -------------------------------------------------------------------------
+
+    def _ensure_project(self, conn: Connection, name: str) -> int:
+        if not isinstance(name, str) or not _PROJECT_NAME.match(name):
+            raise InvalidInput(
+                f"project name {name!r} is invalid: use 1-200 letters, digits, '_', '-', '.' "
+                "or spaces, starting with a letter or digit"
+            )
+        found = conn.execute(select(projects.c.id).where(projects.c.name == name)).scalar()
+        if found is not None:
+            return int(found)
+        key = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "RUN"
+        return int(
+            conn.execute(
+                projects.insert()
+                .values(name=name, key=key, next_number=1, created_at=time.time())
+                .returning(projects.c.id)
+            ).scalar_one()
+        )
+
+    def get_project(self, name: str) -> ProjectRecord:
+        """The project called ``name``; raises ProjectNotFound."""
+        for project in self.list_projects():
+            if project.name == name:
+                return project
+        raise ProjectNotFound(f"no project named {name!r}; `cairn projects` lists them")
+
+    def list_projects(self) -> list[ProjectRecord]:
+        """Every project with its run count and last activity, by name."""
+        activity = func.max(func.coalesce(runs.c.heartbeat_at, runs.c.created_at))
+        stmt = (
+            select(projects, func.count(runs.c.id).label("run_count"), activity.label("last"))
+            .select_from(projects.outerjoin(runs, runs.c.project_id == projects.c.id))
+            .group_by(projects.c.id)
+            .order_by(projects.c.name)
+        )
+        with self._read() as conn:
+            return [
+                ProjectRecord(
+                    id=r.id,
+                    name=r.name,
+                    key=r.key,
+                    created_at=to_datetime(r.created_at),  # type: ignore[arg-type]
+                    run_count=r.run_count,
+                    last_activity_at=to_datetime(r.last),
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        project: str,
+        *,
+        name: str = "",
+        tags: Sequence[str] = (),
+        owner: str = "",
+        host: str = "",
+        description: str = "",
+        run_id: str | None = None,
+    ) -> RunRecord:
+        """Create a running run in ``project`` (created if new) with the next short id."""
+        run_id = run_id or str(uuid.uuid4())
+        now = time.time()
+        with self._write() as conn:
+            if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first():
+                raise AlreadyExists(f"a run with id {run_id} exists already")
+            project_id = self._ensure_project(conn, project)
+            number, key = conn.execute(
+                update(projects)
+                .where(projects.c.id == project_id)
+                .values(next_number=projects.c.next_number + 1)
+                .returning(projects.c.next_number - 1, projects.c.key)
+            ).one()
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    project_id=project_id,
+                    number=number,
+                    key=f"{key}-{number}",
+                    name=name,
+                    description=description,
+                    status=RunStatus.RUNNING.value,
+                    owner=owner,
+                    host=host,
+                    created_at=now,
+                    heartbeat_at=now,
+                    last_seq=0,
+                )
+            )
+            if tags:
+                conn.execute(run_tags.insert(), [{"run_id": run_id, "tag": t} for t in set(tags)])
+            return self._run_records(conn, [run_id])[0]
+
+    def get_run(self, ref: str, *, project: str | None = None) -> RunRecord:
+        """A run by short id (``MNIST-42``) or UUID; raises RunNotFound."""
+        with self._read() as conn:
+            stmt = select(runs.c.id).join(projects, projects.c.id == runs.c.project_id)
+            if _RUN_KEY.match(ref):
+                stmt = stmt.where(func.upper(runs.c.key) == ref.upper())
+            else:
+                stmt = stmt.where(runs.c.id == ref)
+            if project is not None:
+                stmt = stmt.where(projects.c.name == project)
+            ids = list(conn.execute(stmt).scalars())
+            if not ids:
+                where = f" in project {project!r}" if project else ""
+                raise RunNotFound(f"no run {ref!r}{where}; `cairn runs list` shows the runs")
+            if len(ids) > 1:
+                raise InvalidInput(f"{ref!r} names runs in several projects; pass project=")
+            return self._run_records(conn, ids)[0]
+
+    def list_runs(
+        self,
+        project: str,
+        *,
+        filter: str = "",
+        sort: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """Runs of ``project`` matching the filter language (docs/query.md), sorted.
+
+        Raises ProjectNotFound and QuerySyntaxError."""
+        from cairn.store.query import compile_filter, compile_sort, parse_filter, parse_sort
+
+        cutoff = self.cutoff()
+        expr = parse_filter(filter)
+        order = compile_sort(parse_sort(sort), cutoff=cutoff) if sort.strip() else []
+        self.get_project(project)
+        stmt = (
+            select(runs.c.id)
+            .join(projects, projects.c.id == runs.c.project_id)
+            .where(projects.c.name == project)
+        )
+        if expr is not None:
+            stmt = stmt.where(compile_filter(expr, cutoff=cutoff))
+        stmt = stmt.order_by(*order, runs.c.number.desc()).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._read() as conn:
+            return self._run_records(conn, list(conn.execute(stmt).scalars()))
+
+    def _run_records(self, conn: Connection, ids: Sequence[str]) -> list[RunRecord]:
+        if not ids:
+            return []
+        tags: dict[str, list[str]] = {}
+        cutoff = self.cutoff()
+        records: dict[str, RunRecord] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            for run_id, tag in conn.execute(
+                select(run_tags.c.run_id, run_tags.c.tag).where(run_tags.c.run_id.in_(part))
+            ):
+                tags.setdefault(run_id, []).append(tag)
+            stmt = (
+                select(runs, projects.c.name.label("project"))
+                .join(projects, projects.c.id == runs.c.project_id)
+                .where(runs.c.id.in_(part))
+            )
+            for r in conn.execute(stmt):
+                status = RunStatus(r.status)
+                if status is RunStatus.RUNNING and (r.heartbeat_at or r.created_at) < cutoff:
+                    status = RunStatus.CRASHED
+                records[r.id] = RunRecord(
+                    id=RunId(r.id),
+                    key=RunKey(r.key),
+                    project=r.project,
+                    name=r.name,
+                    description=r.description,
+                    status=status,
+                    owner=r.owner,
+                    host=r.host,
+                    tags=tuple(sorted(tags.get(r.id, []))),
+                    created_at=to_datetime(r.created_at),  # type: ignore[arg-type]
+                    ended_at=to_datetime(r.ended_at),
+                    heartbeat_at=to_datetime(r.heartbeat_at),
+                    traceback=r.traceback,
+                    last_seq=r.last_seq,
+                )
+        return [records[i] for i in ids if i in records]
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def apply_ops(self, run_id: str, ops: Sequence[Op]) -> ApplyResult:
+        """Apply a batch of ops in one transaction; file bytes go to the artifact store first
+        (content-addressed, so a retried batch stores nothing twice). Raises RunNotFound."""
+        stored: dict[int, StoredFile | list[StoredFile]] = {}
+        for op in ops:
+            if isinstance(op, UploadOp):
+                stored[id(op)] = self._put(op.file)
+            elif isinstance(op, AppendOp) and op.kind is SeriesKind.FILE:
+                stored[id(op)] = [self._put(f) for f in op.values]  # type: ignore[arg-type]
+        with self._write() as conn:
+            if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+                raise RunNotFound(f"no run with id {run_id}")
+            return apply_ops(conn, run_id, ops, stored=stored, now=time.time())
+
+    def _put(self, file: object) -> StoredFile:
+        from cairn.file import File
+
+        assert isinstance(file, File)
+        if file.data is not None:
+            blob = self.artifacts.put_bytes(file.data)
+        else:
+            assert file.source is not None
+            blob = self.artifacts.put_file(file.source)
+        return StoredFile(
+            sha256=blob.sha256, size_bytes=blob.size_bytes, name=file.name, mime=file.mime
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def read_fields(self, run_id: str) -> dict[str, object]:
+        """Every field of a run (not sys/, series or files) as path -> value."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(fields).where(fields.c.run_id == run_id).order_by(fields.c.path)
+            )
+            return {r.path: field_value(r._mapping) for r in rows}
+
+    def list_series(self, run_id: str) -> list[SeriesRecord]:
+        """Every series of a run with its summary, by path."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(series).where(series.c.run_id == run_id).order_by(series.c.path)
+            )
+            return [_series_record(r._mapping) for r in rows]
+
+    def get_series(self, run_id: str, path: str) -> SeriesRecord:
+        """One series' summary; raises FieldNotFound."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(series).where(series.c.run_id == run_id, series.c.path == path)
+            ).first()
+        if row is None:
+            raise FieldNotFound(f"run has no series at {path!r}")
+        return _series_record(row._mapping)
+
+    def read_series(
+        self,
+        run_id: str,
+        path: str,
+        *,
+        max_points: int | None = None,
+        step_min: float | None = None,
+        step_max: float | None = None,
+    ) -> SeriesPage:
+        """A series' points, optionally within a step range and downsampled to ``max_points``
+        (min/max per bucket, see downsample.py). Raises FieldNotFound, InvalidInput."""
+        record = self.get_series(run_id, path)
+        with self._read() as conn:
+            if record.kind is SeriesKind.FLOAT:
+                steps, values, stamps = chunks.read_points(
+                    conn, record.id, step_min=step_min, step_max=step_max
+                )
+                if max_points is not None:
+                    steps, values, stamps = downsample(steps, values, stamps, max_points)
+                return SeriesPage(path, record.kind, steps, values, stamps, record.count)
+            return self._read_entries(conn, record, max_points, step_min, step_max)
+
+    def _read_entries(
+        self,
+        conn: Connection,
+        record: SeriesRecord,
+        max_points: int | None,
+        step_min: float | None,
+        step_max: float | None,
+    ) -> SeriesPage:
+        import json
+
+        stmt = select(series_entries).where(series_entries.c.series_id == record.id)
+        if step_min is not None:
+            stmt = stmt.where(series_entries.c.step >= step_min)
+        if step_max is not None:
+            stmt = stmt.where(series_entries.c.step <= step_max)
+        rows = conn.execute(stmt.order_by(series_entries.c.step)).all()
+        if max_points is not None and len(rows) > max_points:
+            # Strings and images cannot be averaged: keep evenly spaced entries, last included.
+            picks = np.linspace(0, len(rows) - 1, max_points).round().astype(int)
+            rows = [rows[i] for i in np.unique(picks)]
+        decode = json.loads if record.kind is SeriesKind.FILE else str
+        return SeriesPage(
+            record.path,
+            record.kind,
+            np.array([r.step for r in rows], dtype=np.float64),
+            [decode(r.value) for r in rows],
+            np.array([r.at for r in rows], dtype=np.float64),
+            record.count,
+        )
+
+    def run_columns(self, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """For each run, its fields and float-series summaries (``path``, ``path:min``,
+        ``path:max``) as a flat dict: the non-sys columns of a runs table."""
+        columns: dict[str, dict[str, object]] = {run_id: {} for run_id in run_ids}
+        with self._read() as conn:
+            for start in range(0, len(run_ids), 500):
+                part = list(run_ids[start : start + 500])
+                for r in conn.execute(select(fields).where(fields.c.run_id.in_(part))):
+                    columns[r.run_id][r.path] = field_value(r._mapping)
+                stmt = select(series).where(
+                    series.c.run_id.in_(part), series.c.kind == SeriesKind.FLOAT.value
+                )
+                for r in conn.execute(stmt):
+                    record = _series_record(r._mapping)
+                    row = columns[r.run_id]
+                    row[record.path] = record.last_value
+                    row[f"{record.path}:min"] = record.min_value
+                    row[f"{record.path}:max"] = record.max_value
+        return columns
+
+    def list_files(self, run_id: str) -> list[FileRecord]:
+        """Every file uploaded to a run, by path."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(files).where(files.c.run_id == run_id).order_by(files.c.path)
+            )
+            return [_file_record(r._mapping) for r in rows]
+
+    def get_file(self, run_id: str, path: str) -> FileRecord:
+        """One file's record; raises FieldNotFound when the run has no file at ``path``."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(files).where(files.c.run_id == run_id, files.c.path == path)
+            ).first()
+        if row is None:
+            raise FieldNotFound(f"run has no file at {path!r}")
+        return _file_record(row._mapping)
+
+
+def _series_record(r: Mapping[str, Any]) -> SeriesRecord:
+    count = int(r["count"])
+    last = r["last_value"]
+    kind = SeriesKind(r["kind"])
+    if last is None and count and kind is SeriesKind.FLOAT:
+        last = float("nan")
+    return SeriesRecord(
+        id=r["id"],
+        path=r["path"],
+        kind=kind,
+        count=count,
+        first_step=r["first_step"],
+        last_step=r["last_step"],
+        last_value=last,
+        min_value=r["min_value"],
+        max_value=r["max_value"],
+        last_at=to_datetime(r["last_at"]),
+    )
+
+
+def _file_record(r: Mapping[str, Any]) -> FileRecord:
+    return FileRecord(
+        path=r["path"],
+        name=r["name"],
+        mime=r["mime"],
+        size_bytes=r["size_bytes"],
+        sha256=r["sha256"],
+        created_at=to_datetime(r["created_at"]),
+    )
