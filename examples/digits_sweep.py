@@ -58,7 +58,7 @@ def train(args: argparse.Namespace, data: tuple, lr: float, hidden: int, alpha: 
         name=name,
         tags=["mlp", "sweep"],
         config=config,
-        monitoring_interval_s=1.0,
+        monitoring_interval_s=0.5,
     ) as run:
         run["data/train"].track_files(data_path)
         model = MLPClassifier(
@@ -92,10 +92,10 @@ def train(args: argparse.Namespace, data: tuple, lr: float, hidden: int, alpha: 
         ConfusionMatrixDisplay.from_estimator(model, x_val, y_val, ax=axis, colorbar=False)
         run["eval/confusion_matrix"].upload(cairn.File.as_image(figure, name="confusion.png"))
         plt.close(figure)
-        with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as fh:
+        model_path = os.path.join(args.workdir, "model.pkl")
+        with open(model_path, "wb") as fh:
             pickle.dump(model, fh)
-        run["model"].upload(fh.name)
-        os.unlink(fh.name)
+        run["model"].upload(model_path)
         print(f"{run.key} {name}: val accuracy {accuracy:.3f}")
         return run.key
 
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--project", default="digits")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        args.workdir = folder
         data = save_dataset(folder)
         grid = itertools.product([0.01, 0.003, 0.001], [32, 128], [1e-4, 1e-2])
         keys = [train(args, data, lr, hidden, alpha) for lr, hidden, alpha in grid]

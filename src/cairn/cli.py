@@ -22,7 +22,8 @@ store_app = typer.Typer(help="Manage the experiment database.", no_args_is_help=
 app.add_typer(runs_app, name="runs")
 app.add_typer(store_app, name="store")
 
-console = Console()
+# Piped output has no terminal width; wide tables would wrap every cell, so assume a wide page.
+console = Console(width=None if Console().is_terminal else 200)
 HomeOption = Annotated[
     str | None,
     typer.Option(
@@ -45,10 +46,12 @@ def _format(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value) if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, dict) and "hash" in value:  # a data version
+        return f"{str(value['hash'])[:12]} ({value.get('file_count')} files)"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if hasattr(value, "strftime"):
-        return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+        return str(value.strftime("%Y-%m-%d %H:%M"))
     return str(value)
 
 
@@ -99,20 +102,36 @@ def runs_list(
         frame = Project(name, home=home).runs(filter, sort=sort, limit=limit)
     except CairnError as exc:
         raise _fail(exc) from exc
-    base = ["sys/id", "sys/name", "sys/status", "sys/created_at", "sys/tags"]
-    extra = [c.strip() for c in columns.split(",") if c.strip()]
-    if not extra and not frame.empty:
-        extra = [
-            c
-            for c in frame.columns
-            if not c.startswith(("sys/", "source/", "environment/", "monitoring/", "capture/"))
-            and ":" not in c
-        ][:6]
+    base = ["sys/id", "sys/name", "sys/status", "sys/created_at"]
+    extra = [c.strip() for c in columns.split(",") if c.strip()] or _default_columns(frame, sort)
     table = Table(*(c.removeprefix("sys/") for c in base + extra), title=f"project {name}")
     for _, row in frame.iterrows():
         table.add_row(*(_format(row.get(c)) for c in base + extra))
     console.print(table)
     console.print(f"{len(frame)} run(s)")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _default_columns(frame: Any, sort: str) -> list[str]:
+    """The sort keys, then metrics, then parameters that differ between runs: at most 6."""
+    if frame.empty:
+        return []
+    chosen = [k.strip().lstrip("+-") for k in sort.split(",") if k.strip()]
+    hidden = ("sys/", "source/", "environment/", "monitoring/", "capture/")
+    candidates = [c for c in frame.columns if not c.startswith(hidden) and ":" not in c]
+    metrics = [
+        c for c in candidates if not c.startswith("parameters/") and frame[c].map(_is_number).all()
+    ]
+    varying = [
+        c for c in candidates if c.startswith("parameters/") and frame[c].astype(str).nunique() > 1
+    ]
+    for column in metrics + varying:
+        if column not in chosen:
+            chosen.append(column)
+    return [c for c in chosen if c in frame.columns][:5]
 
 
 @runs_app.command("show")

@@ -94,7 +94,7 @@ def _start_hardware(run: Run, interval_s: float) -> None:
         for path, value in values.items():
             run[path].log(value, timestamp=at)
 
-    monitor = HardwareMonitor(emit, interval_s=interval_s, first_sample_s=1.0)
+    monitor = HardwareMonitor(emit, interval_s=interval_s, first_sample_s=min(0.5, interval_s))
     monitor.start()
     run._on_stop.append(monitor.stop)
 
