@@ -32,8 +32,9 @@ def test_projects(seeded: list[str]) -> None:
 
 
 def test_runs_list_filters_and_sorts(seeded: list[str]) -> None:
-    result = runner.invoke(app, ["runs", "list", "--filter", "parameters/lr < 0.05",
-                                 "--sort", "-val/acc"])
+    result = runner.invoke(
+        app, ["runs", "list", "--filter", "parameters/lr < 0.05", "--sort", "-val/acc"]
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "CLI-" in line]
     assert [line.split()[1] for line in lines] == ["CLI-2", "CLI-3"]

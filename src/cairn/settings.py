@@ -114,3 +114,23 @@ class Settings:
                     f"{setting.env}={raw!r} is not a valid {setting.parse.__name__}"  # type: ignore[attr-defined]
                 ) from exc
         return cls(**values)  # type: ignore[arg-type]
+
+
+def render_markdown() -> str:
+    """The settings table of docs/settings.md; ``python -m cairn.settings`` prints it."""
+    lines = [
+        "# Settings",
+        "",
+        "Every `CAIRN_*` environment variable Cairn reads. Generated from",
+        "`src/cairn/settings.py` by `python -m cairn.settings > docs/settings.md`;",
+        "`tests/docs` fails when the two drift apart.",
+        "",
+        "| variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{s.env}` | `{s.default}` | {s.doc} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_markdown(), end="")
