@@ -111,7 +111,7 @@ class Settings:
                 values[setting.field] = setting.parse(raw)
             except ValueError as exc:
                 raise ConfigError(
-                    f"{setting.env}={raw!r} is not a valid {setting.parse.__name__}"  # type: ignore[attr-defined]
+                    f"{setting.env}={raw!r} is not a valid {setting.parse.__name__}"
                 ) from exc
         return cls(**values)  # type: ignore[arg-type]
 

@@ -6,7 +6,7 @@ import math
 import os
 import time
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cairn.client.values import float_value, series_kind_of
 from cairn.errors import InvalidInput, TypeClash
@@ -179,13 +179,14 @@ class Handle:
         steps = page.steps
         if steps.size and (steps == steps.astype("int64")).all():
             steps = steps.astype("int64")
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "step": steps,
                 "value": page.values,
                 "timestamp": pd.to_datetime(page.timestamps, unit="s", utc=True),
             }
         )
+        return cast("pd.DataFrame", frame)
 
     def download(self, destination: str | os.PathLike[str] | None = None) -> str:
         """Download the file at this path, verifying its checksum; returns where it was

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cairn.client.home import find_home, open_store
 from cairn.settings import Settings
-from cairn.store.records import RunRecord
+from cairn.store.records import ProjectRecord, RunRecord
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,14 +82,15 @@ def runs_table(store: Store, records: list[RunRecord]) -> pd.DataFrame:
         }
         row.update(details.get(record.id, {}))
         rows.append(row)
-    frame = pd.DataFrame(rows)
+    frame = cast("pd.DataFrame", pd.DataFrame(rows))
     if frame.empty:
         return frame
     fixed = [c for c in frame.columns if c.startswith("sys/")]
-    return frame[fixed + sorted(c for c in frame.columns if not c.startswith("sys/"))]
+    ordered = fixed + sorted(c for c in frame.columns if not c.startswith("sys/"))
+    return cast("pd.DataFrame", frame[ordered])
 
 
-def list_projects(home: str | os.PathLike[str] | None = None) -> list[Any]:
+def list_projects(home: str | os.PathLike[str] | None = None) -> list[ProjectRecord]:
     """Every project in the store with run counts and last activity."""
     settings = Settings.from_env()
     return open_store(os.fspath(home) if home else find_home(settings), settings).list_projects()

@@ -45,7 +45,7 @@ class Sender:
     ) -> None:
         self.backend = backend
         self.run_id = run_id
-        self.queue: deque[Point | Op] = deque()
+        self.queue: deque[Point | Op | _Marker] = deque()
         self.flush_interval_s = flush_interval_s
         self.heartbeat_interval_s = heartbeat_interval_s
         self.on_heartbeat = on_heartbeat

@@ -45,7 +45,7 @@ def field_value(path: str, value: Any) -> tuple[FieldKind, float | int | bool | 
     if isinstance(value, str):
         return FieldKind.STRING, value
     if isinstance(value, os.PathLike):
-        return FieldKind.STRING, os.fspath(value)  # type: ignore[return-value]
+        return FieldKind.STRING, os.fspath(value)
     if isinstance(value, dt.datetime):
         return FieldKind.DATETIME, value.timestamp()
     if isinstance(value, (dt.date, dt.time)):

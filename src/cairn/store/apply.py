@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.engine import Connection
 
 from cairn.ops import (
@@ -245,13 +245,13 @@ class _Writer:
 
     # -- series -------------------------------------------------------------------------
 
-    def _series_row(self, path: str) -> Mapping[str, object] | None:
+    def _series_row(self, path: str) -> RowMapping | None:
         row = self.conn.execute(
             select(series).where(series.c.run_id == self.run_id, series.c.path == path)
         ).first()
         return None if row is None else row._mapping
 
-    def _series_for(self, path: str, kind: SeriesKind) -> Mapping[str, object] | None:
+    def _series_for(self, path: str, kind: SeriesKind) -> RowMapping | None:
         row = self._series_row(path)
         if row is None:
             if self._clashes(path, f"series of {kind.value}s"):
@@ -298,7 +298,7 @@ class _Writer:
         last = row["last_step"]
         entries = []
         for step, at, text in zip(op.steps, op.timestamps, texts, strict=False):
-            if last is not None and step <= last:  # type: ignore[operator]
+            if last is not None and step <= last:
                 continue
             entries.append({"series_id": row["id"], "step": step, "at": at, "value": text})
             last = step

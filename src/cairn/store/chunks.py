@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import RowMapping, and_, delete, select, update
 from sqlalchemy.engine import Connection
 
 from cairn.store.schema import CHUNK_POINTS, series, series_chunks, series_entries
@@ -28,12 +28,12 @@ def decode(blob: bytes) -> Array:
 
 
 def append_points(
-    conn: Connection, row: Mapping[str, object], steps: Array, values: Array, stamps: Array
+    conn: Connection, row: RowMapping, steps: Array, values: Array, stamps: Array
 ) -> int:
     """Append points to the float series ``row``; returns how many were dropped because their
     step was not after the series' last step (or a preceding point in the batch)."""
     last_step = row["last_step"]
-    floor = -np.inf if last_step is None else float(last_step)  # type: ignore[arg-type]
+    floor = -np.inf if last_step is None else float(last_step)
     running_max = np.maximum.accumulate(np.concatenate(([floor], steps)))[:-1]
     keep = steps > running_max
     dropped = int(steps.size - np.count_nonzero(keep))
@@ -41,8 +41,8 @@ def append_points(
         steps, values, stamps = steps[keep], values[keep], stamps[keep]
     if steps.size == 0:
         return dropped
-    series_id = int(row["id"])  # type: ignore[call-overload]
-    count = int(row["count"])  # type: ignore[call-overload]
+    series_id = int(row["id"])
+    count = int(row["count"])
     tail_count = count % CHUNK_POINTS
     chunk_no = count // CHUNK_POINTS
     if tail_count:
@@ -104,7 +104,7 @@ def _write_chunks(
 
 def _update_summary(
     conn: Connection,
-    row: Mapping[str, object],
+    row: RowMapping,
     new_count: int,
     steps: Array,
     values: Array,
@@ -115,9 +115,9 @@ def _update_summary(
     new_min = float(finite.min()) if finite.size else None
     new_max = float(finite.max()) if finite.size else None
     if old_min is not None:
-        new_min = old_min if new_min is None else min(new_min, old_min)  # type: ignore[assignment,type-var]
+        new_min = old_min if new_min is None else min(new_min, old_min)
     if old_max is not None:
-        new_max = old_max if new_max is None else max(new_max, old_max)  # type: ignore[assignment,type-var]
+        new_max = old_max if new_max is None else max(new_max, old_max)
     last_value = float(values[-1])
     conn.execute(
         update(series)

@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, RowMapping, func, select, update
 from sqlalchemy.engine import Connection
 
 from cairn.errors import (
@@ -303,7 +304,7 @@ class Store:
             if isinstance(op, UploadOp):
                 stored[id(op)] = self._put(op.file)
             elif isinstance(op, AppendOp) and op.kind is SeriesKind.FILE:
-                stored[id(op)] = [self._put(f) for f in op.values]  # type: ignore[arg-type]
+                stored[id(op)] = [self._put(f) for f in op.values]
         with self._write() as conn:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
                 raise RunNotFound(f"no run with id {run_id}")
@@ -441,7 +442,7 @@ class Store:
         return _file_record(row._mapping)
 
 
-def _series_record(r: Mapping[str, Any]) -> SeriesRecord:
+def _series_record(r: RowMapping) -> SeriesRecord:
     count = int(r["count"])
     last = r["last_value"]
     kind = SeriesKind(r["kind"])
@@ -461,12 +462,12 @@ def _series_record(r: Mapping[str, Any]) -> SeriesRecord:
     )
 
 
-def _file_record(r: Mapping[str, Any]) -> FileRecord:
+def _file_record(r: RowMapping) -> FileRecord:
     return FileRecord(
         path=r["path"],
         name=r["name"],
         mime=r["mime"],
         size_bytes=r["size_bytes"],
         sha256=r["sha256"],
-        created_at=to_datetime(r["created_at"]),
+        created_at=datetime.fromtimestamp(r["created_at"], tz=timezone.utc),
     )

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psutil  # type: ignore[import-untyped]  # no stubs unless types-psutil is installed
+import psutil  # no stubs unless types-psutil is installed
 
 from cairn.client.capture.gpu import GpuSampler
 

@@ -31,7 +31,8 @@ def test_this_process() -> None:
     assert info.argv == tuple(sys.argv)
     assert info.executable == sys.executable
     assert info.cwd == os.getcwd()
-    assert shlex.split(info.command_line)[-len(sys.argv) + 1 :] == sys.argv[1:]
+    parts = shlex.split(info.command_line)
+    assert parts[len(parts) - len(sys.argv) + 1 :] == sys.argv[1:]
 
 
 def test_a_script_with_arguments(tmp_path: Path) -> None:
