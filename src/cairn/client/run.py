@@ -15,7 +15,7 @@ from cairn.client.values import field_value
 from cairn.errors import FieldNotFound, InvalidInput, RunFinished, TypeClash
 from cairn.file import File
 from cairn.ops import AddTagsOp, DeleteOp, Op, SetOp, StatusOp
-from cairn.paths import SYS_FIELDS, is_reserved, validate_path
+from cairn.paths import is_reserved, validate_path
 from cairn.store.records import FileRecord, RunRecord
 from cairn.types import FieldKind, RunStatus
 
@@ -125,19 +125,10 @@ class RunReader:
         return flat
 
     def _fetch_path(self, path: str) -> Any:
-        record = self._refresh()
-        if path in SYS_FIELDS:
-            return record.sys_fields()[path]
-        fields = self._store.read_fields(record.id)
-        if path in fields:
-            return fields[path]
-        for s in self._store.list_series(record.id):
-            if s.path == path:
-                return s.last_value if s.kind.value == "float" else s.count
-        for f in self._store.list_files(record.id):
-            if f.path == path:
-                return {"name": f.name, "size_bytes": f.size_bytes, "sha256": f.sha256}
-        raise FieldNotFound(f"{self.key} has nothing at {path!r}; run.fetch() lists its fields")
+        flat = self._fetch_flat()
+        if path not in flat:
+            raise FieldNotFound(f"{self.key} has nothing at {path!r}; run.fetch() lists its fields")
+        return flat[path]
 
     def _read_series(
         self, path: str, max_points: int | None, step_min: float | None, step_max: float | None

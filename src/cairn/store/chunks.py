@@ -7,8 +7,6 @@ series costs one row per 4,096 points; see ARCHITECTURE.md, "Series storage".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import RowMapping, and_, delete, select, update
