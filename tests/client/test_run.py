@@ -112,9 +112,14 @@ def test_type_clashes_raise_at_the_call_site(make_run: MakeRun) -> None:
 
 def test_writing_after_stop_raises(make_run: MakeRun) -> None:
     run = make_run()
+    handle = run["x"]
+    handle.log(1.0)
     run.stop()
     with pytest.raises(cairn.RunFinished):
-        run["x"] = 1
+        run["y"] = 1
+    with pytest.raises(cairn.RunFinished, match="is stopped"):
+        handle.log(2.0)
+    assert run["x"].fetch_values()["value"].tolist() == [1.0]
 
 
 def test_resume_continues_steps(make_run: MakeRun, home: str) -> None:

@@ -294,6 +294,9 @@ class Run(RunReader):
             hook()
         self._queue.append(StatusOp(status, at=time.time(), traceback=error))
         self._stopped = True
+        # log()'s fast path checks nothing; a queue that refuses appends makes a late log()
+        # raise instead of vanishing, at no cost to the logs before stop().
+        self._queue = _ClosedQueue(self.key)  # type: ignore[assignment]
         self._sender.close(timeout_s)
 
     def __enter__(self) -> Run:
@@ -310,6 +313,16 @@ class Run(RunReader):
         else:
             text = "".join(traceback.format_exception(exc_type, exc, tb))
             self.stop(status_for(exc), error=text)
+
+
+class _ClosedQueue:
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def append(self, item: object) -> None:
+        raise RunFinished(
+            f"{self.key} is stopped; resume it with cairn.init(run={self.key!r}) to write"
+        )
 
 
 def status_for(exc: BaseException) -> RunStatus:
