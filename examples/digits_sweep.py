@@ -58,7 +58,7 @@ def train(args: argparse.Namespace, data: tuple, lr: float, hidden: int, alpha: 
         name=name,
         tags=["mlp", "sweep"],
         config=config,
-        monitoring_interval_s=0.5,
+        monitoring_interval_s=0.25,
     ) as run:
         run["data/train"].track_files(data_path)
         model = MLPClassifier(

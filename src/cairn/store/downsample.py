@@ -1,58 +1,223 @@
-"""Reduce a float series to at most N points that keep its shape (min and max per bucket)."""
+"""Reduce a float series to at most N points that keep its shape.
+
+Two entry points, both vectorised (no Python loop per point, per bucket or per chunk):
+
+- :func:`downsample` works on the points themselves: it splits them into buckets of
+  consecutive points and keeps each bucket's lowest and highest point, so a one-step spike
+  survives any budget of at least four points.
+- :func:`downsample_chunks` works on chunk summaries only (``series_chunks`` rows without
+  their point arrays) and gives a coarse envelope for series so long that reading every
+  point for one chart would be wasteful.
+
+NaN is a "missing" value here: it is never chosen as a minimum or maximum while a bucket
+holds a number, and a bucket of nothing but NaN keeps one NaN point so that the chart can
+show the gap. ``±inf`` are ordinary values and may be chosen.
+"""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from cairn.errors import InvalidInput
 
-__all__ = ["downsample"]
+__all__ = ["ChunkSummaries", "downsample", "downsample_chunks"]
 
 Array = NDArray[np.float64]
+Index = NDArray[np.intp]
 
 
 def downsample(
-    steps: Array, values: Array, timestamps: Array, max_points: int
+    steps: ArrayLike, values: ArrayLike, timestamps: ArrayLike, max_points: int
 ) -> tuple[Array, Array, Array]:
-    """At most ``max_points`` points: per bucket of consecutive points, the minimum and the
-    maximum (in step order), plus the first and last point, so spikes survive. NaN is only
-    kept for an all-NaN bucket. Raises InvalidInput when ``max_points`` < 2.
+    """At most ``max_points`` points of a series that keep its shape.
 
-    >>> s = np.arange(10.0); v = np.array([0, 1, 9, 1, 0, 0, -5, 0, 0, 1.0])
-    >>> downsample(s, v, s, 4)[1].tolist()
-    [0.0, 9.0, -5.0, 1.0]
+    A series no longer than ``max_points`` comes back unchanged. A longer one keeps its
+    first and last point, and splits the points between them into ``(max_points - 2) // 2``
+    buckets of consecutive points (sizes differ by at most one); each bucket contributes its
+    lowest and its highest point in step order, or one point when both are the same. The
+    two ends take one bucket's room, so the result never exceeds ``max_points``.
+
+    ``steps`` must be strictly increasing (the store guarantees it); the result is a subset
+    of the input in the same order, so its steps are strictly increasing too.
+
+    Raises InvalidInput when ``max_points`` is not an integer of at least 2, or when the
+    three arrays are not one-dimensional arrays of the same length.
+
+    >>> steps = np.arange(10.0)
+    >>> values = np.array([0, 1, 9, 1, 0, 0, -5, 0, 0, 1.0])
+    >>> downsample(steps, values, steps, 6)[1].tolist()
+    [0.0, 9.0, 1.0, -5.0, 0.0, 1.0]
     """
-    if not isinstance(max_points, int) or max_points < 2:
+    budget = _check_budget(max_points)
+    steps_, values_, stamps_ = _as_columns(steps=steps, values=values, timestamps=timestamps)
+    n = steps_.size
+    if n <= budget:
+        return steps_, values_, stamps_
+    # The ends are kept outright, so only the inner points are bucketed.
+    inner = _pick_extremes(values_[1:-1], (budget - 2) // 2) + 1
+    picks = np.unique(np.concatenate(([0], inner, [n - 1])))
+    return steps_[picks], values_[picks], stamps_[picks]
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkSummaries:
+    """The summary columns of a float series' chunks, in chunk order, one entry a chunk.
+
+    ``min_value``/``max_value`` are NaN for a chunk holding only NaN (the table stores
+    NULL); :meth:`from_rows` does that conversion.
+    """
+
+    first_step: Array
+    last_step: Array
+    count: NDArray[np.int64]
+    min_value: Array
+    max_value: Array
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[tuple[float, float, int, float | None, float | None]]
+    ) -> ChunkSummaries:
+        """Build from ``(first_step, last_step, count, min_value, max_value)`` rows as read
+        from ``series_chunks`` (None for NULL).
+
+        >>> ChunkSummaries.from_rows([(0.0, 9.0, 10, None, None)]).min_value.tolist()
+        [nan]
+        """
+        table = np.array(
+            [tuple(np.nan if v is None else v for v in row) for row in rows], dtype=np.float64
+        ).reshape(-1, 5)
+        return cls(
+            first_step=table[:, 0].copy(),
+            last_step=table[:, 1].copy(),
+            count=table[:, 2].astype(np.int64),
+            min_value=table[:, 3].copy(),
+            max_value=table[:, 4].copy(),
+        )
+
+    @property
+    def points(self) -> int:
+        """How many points the chunks hold together."""
+        return int(self.count.sum())
+
+
+def downsample_chunks(summaries: ChunkSummaries, max_points: int) -> tuple[Array, Array]:
+    """A min/max envelope of at most ``max_points`` ``(steps, values)`` from chunk summaries.
+
+    Meant for series so long that even their chunk count is over the chart's budget: the
+    caller reads only the summary columns, never the point arrays. Consecutive chunks are
+    grouped into ``min(chunks, max_points // 2)`` groups of equal chunk counts (chunks are
+    full except the open tail, so this is close to equal point counts). Each group yields
+    two points:
+
+    - its lowest chunk minimum, placed at the **first** step of the chunk holding it;
+    - its highest chunk maximum, placed at the **last** step of the chunk holding it.
+
+    Values are exact extremes of the series; steps are exact only to within the span of one
+    chunk, since a summary does not say where inside its chunk the extreme lies. Placing the
+    minimum early and the maximum late keeps the two points inside their chunks and the
+    groups in step order, and keeps the direction of a move between chunks (a drop from a
+    high chunk to a low chunk still draws as a drop). The points come back sorted by step,
+    one point where both fall on the same step (a one-point chunk). A group whose chunks
+    hold only NaN yields one NaN point at its first step.
+
+    Raises InvalidInput when ``max_points`` is not an integer of at least 2 or the summary
+    arrays differ in length.
+
+    >>> s = ChunkSummaries.from_rows([(0, 9, 10, 0.0, 1.0), (10, 19, 10, -3.0, 0.5)])
+    >>> steps, values = downsample_chunks(s, 4)
+    >>> steps.tolist(), values.tolist()
+    ([0.0, 9.0, 10.0, 19.0], [0.0, 1.0, -3.0, 0.5])
+    """
+    budget = _check_budget(max_points)
+    first, last, lows, highs = _as_columns(
+        first_step=summaries.first_step,
+        last_step=summaries.last_step,
+        min_value=summaries.min_value,
+        max_value=summaries.max_value,
+    )
+    if first.size == 0:
+        return first, lows
+    groups = min(first.size, budget // 2)
+    low_chunks = _group_extreme(lows, groups, lowest=True)
+    high_chunks = _group_extreme(highs, groups, lowest=False)
+    # An all-NaN group picks NaN for both ends; its minimum point alone marks the gap.
+    high_chunks = high_chunks[~np.isnan(highs[high_chunks])]
+    steps = np.concatenate((first[low_chunks], last[high_chunks]))
+    values = np.concatenate((lows[low_chunks], highs[high_chunks]))
+    # Chunks never overlap, so two points on one step are one point of a one-point chunk.
+    steps, keep = np.unique(steps, return_index=True)
+    return steps, values[keep]
+
+
+def _check_budget(max_points: object) -> int:
+    try:
+        budget = operator.index(max_points)  # type: ignore[arg-type]
+    except TypeError:
+        budget = -1
+    if isinstance(max_points, bool) or budget < 2:
         raise InvalidInput(f"max_points must be an integer of at least 2, got {max_points!r}")
-    n = steps.size
-    if n <= max_points:
-        return steps, values, timestamps
-    buckets = (max_points - 2) // 2
-    if buckets == 0:  # room for the ends only
-        ends = np.array([0, n - 1])
-        return steps[ends], values[ends], timestamps[ends]
-    inner = np.arange(1, n - 1)
-    edges = np.linspace(0, inner.size, buckets + 1).astype(np.int64)
-    starts = edges[:-1]
-    inner_values = values[1:-1]
-    # NaN must not win min/max: replace by +inf/-inf for the argmin/argmax search only.
-    is_nan = np.isnan(inner_values)
-    for_min = np.where(is_nan, np.inf, inner_values)
-    for_max = np.where(is_nan, -np.inf, inner_values)
-    lows = _arg_reduce(for_min, starts, edges, np.minimum)
-    highs = _arg_reduce(for_max, starts, edges, np.maximum)
-    picks = np.unique(np.concatenate(([0], lows + 1, highs + 1, [n - 1])))
-    return steps[picks], values[picks], timestamps[picks]
+    return budget
 
 
-def _arg_reduce(
-    values: Array, starts: NDArray[np.int64], edges: NDArray[np.int64], ufunc: np.ufunc
-) -> NDArray[np.int64]:
-    """The index of each bucket's extreme value (first occurrence), vectorised."""
-    extremes = ufunc.reduceat(values, starts)
-    bucket_of = np.repeat(np.arange(starts.size), np.diff(edges))
-    hits = np.flatnonzero(values == extremes[bucket_of])
-    # first hit per bucket; an all-NaN bucket (extreme is ±inf from NaN) still has hits.
-    first = np.unique(bucket_of[hits], return_index=True)[1]
-    return hits[first].astype(np.int64)
+def _as_columns(**columns: ArrayLike) -> list[Array]:
+    """The arguments as float64 vectors of one length (no copy when they already are)."""
+    arrays = [np.asarray(column, dtype=np.float64) for column in columns.values()]
+    sizes = {name: a.shape for name, a in zip(columns, arrays)}
+    if any(a.ndim != 1 for a in arrays) or len({a.size for a in arrays}) > 1:
+        shown = ", ".join(f"{name} {shape}" for name, shape in sizes.items())
+        raise InvalidInput(f"expected one-dimensional arrays of one length, got {shown}")
+    return arrays
+
+
+def _pick_extremes(values: Array, buckets: int) -> Index:
+    """Indices into ``values`` of each bucket's lowest and highest value (unsorted)."""
+    if buckets == 0:
+        return np.empty(0, dtype=np.intp)
+    return np.concatenate(
+        (
+            _group_extreme(values, buckets, lowest=True),
+            _group_extreme(values, buckets, lowest=False),
+        )
+    )
+
+
+def _group_extreme(values: Array, groups: int, *, lowest: bool) -> Index:
+    """For each of ``groups`` runs of consecutive values, the index of its lowest (or
+    highest) value, ignoring NaN unless the run is all NaN (then its first index)."""
+    index, valid = _grid(values.size, groups)
+    grid = values[index]
+    # Padding and NaN get the value that can never win, so argmin/argmax skip them...
+    fill = np.inf if lowest else -np.inf
+    usable = valid & ~np.isnan(grid)
+    key = np.where(usable, grid, fill)
+    pick = key.argmin(axis=1) if lowest else key.argmax(axis=1)
+    # ...unless the winning value is that same infinity: then it was a tie between a real
+    # ±inf (keep it), NaN and padding, or a run of only NaN (keep its first point).
+    rows = np.arange(groups)
+    tied = key[rows, pick] == fill
+    real_fill = usable & (grid == fill)
+    fallback = np.where(real_fill.any(axis=1), real_fill.argmax(axis=1), 0)
+    pick = np.where(tied, fallback, pick)
+    chosen: Index = index[rows, pick]
+    return chosen
+
+
+def _grid(n: int, groups: int) -> tuple[Index, NDArray[np.bool_]]:
+    """Split ``range(n)`` into ``groups`` consecutive runs whose sizes differ by at most one,
+    as a padded 2-D index grid (rows = runs) and a mask of the real (non-padding) cells.
+
+    Padding lets one argmin/argmax over axis 1 serve every run at once; it costs at most
+    one cell per run.
+    """
+    # Integer arithmetic, not linspace: float rounding could make a run empty.
+    edges = np.arange(groups + 1, dtype=np.int64) * n // groups
+    starts, sizes = edges[:-1], np.diff(edges)
+    offsets = np.arange(int(sizes.max()))
+    valid = offsets < sizes[:, None]
+    index = np.minimum(starts[:, None] + offsets, n - 1).astype(np.intp)
+    return index, valid
