@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 import cairn
 from cairn.store.store import Store
@@ -21,11 +25,46 @@ def home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     return folder
 
 
-@pytest.fixture
-def store(tmp_path: Any) -> Iterator[Store]:
-    opened = Store.open_home(os.path.join(str(tmp_path), "store"))
-    yield opened
-    opened.close()
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CAIRN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"cairn_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc.orig}); start it, or "
+            "point CAIRN_TEST_POSTGRES_URL at a server where this user may create databases"
+        )
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Store]:
+    """The store contract runs against a SQLite file and a fresh PostgreSQL database."""
+    artifacts = os.path.join(str(tmp_path), "artifacts")
+    if request.param == "sqlite":
+        opened = Store.open_home(os.path.join(str(tmp_path), "store"))
+        yield opened
+        opened.close()
+        return
+    with postgres_database() as url:
+        opened = Store.open(url, artifacts_url=artifacts)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture
