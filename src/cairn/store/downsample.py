@@ -186,37 +186,42 @@ def _pick_extremes(values: Array, buckets: int) -> Index:
 
 
 def _group_extreme(values: Array, groups: int, *, lowest: bool) -> Index:
-    """For each of ``groups`` runs of consecutive values, the index of its lowest (or
-    highest) value, ignoring NaN unless the run is all NaN (then its first index)."""
-    index, valid = _grid(values.size, groups)
-    grid = values[index]
-    # Padding and NaN get the value that can never win, so argmin/argmax skip them...
-    fill = np.inf if lowest else -np.inf
-    usable = valid & ~np.isnan(grid)
-    key = np.where(usable, grid, fill)
-    pick = key.argmin(axis=1) if lowest else key.argmax(axis=1)
-    # ...unless the winning value is that same infinity: then it was a tie between a real
-    # ±inf (keep it), NaN and padding, or a run of only NaN (keep its first point).
-    rows = np.arange(groups)
-    tied = key[rows, pick] == fill
-    real_fill = usable & (grid == fill)
-    fallback = np.where(real_fill.any(axis=1), real_fill.argmax(axis=1), 0)
-    pick = np.where(tied, fallback, pick)
-    chosen: Index = index[rows, pick]
+    """Split ``values`` into ``groups`` runs of consecutive values whose sizes differ by at
+    most one, and return, per run, the index of its lowest (or highest) value.
+
+    NaN is ignored unless a run is all NaN (then the run's first index). The first
+    ``n % groups`` runs hold one value more than the rest, so the runs form two blocks of
+    equal-sized rows: two zero-copy reshapes let one argmin/argmax serve every run, with
+    no per-run loop and no padding.
+    """
+    size, longer = divmod(values.size, groups)
+    split = longer * (size + 1)
+    blocks = (
+        (0, values[:split].reshape(longer, size + 1)),
+        (split, values[split:].reshape(groups - longer, size)),
+    )
+    found = [
+        offset + np.arange(block.shape[0]) * block.shape[1] + _row_extreme(block, lowest)
+        for offset, block in blocks
+        if block.size
+    ]
+    chosen: Index = np.concatenate(found)
     return chosen
 
 
-def _grid(n: int, groups: int) -> tuple[Index, NDArray[np.bool_]]:
-    """Split ``range(n)`` into ``groups`` consecutive runs whose sizes differ by at most one,
-    as a padded 2-D index grid (rows = runs) and a mask of the real (non-padding) cells.
-
-    Padding lets one argmin/argmax over axis 1 serve every run at once; it costs at most
-    one cell per run.
-    """
-    # Integer arithmetic, not linspace: float rounding could make a run empty.
-    edges = np.arange(groups + 1, dtype=np.int64) * n // groups
-    starts, sizes = edges[:-1], np.diff(edges)
-    offsets = np.arange(int(sizes.max()))
-    valid = offsets < sizes[:, None]
-    index = np.minimum(starts[:, None] + offsets, n - 1).astype(np.intp)
-    return index, valid
+def _row_extreme(block: Array, lowest: bool) -> Index:
+    """Per row, the column of the lowest (or highest) value; NaN only for an all-NaN row."""
+    if np.isfinite(block).all():  # the common case needs no NaN or infinity care
+        found: Index = block.argmin(axis=1) if lowest else block.argmax(axis=1)
+        return found
+    # NaN gets the value that can never win, so argmin/argmax skip it...
+    fill = np.inf if lowest else -np.inf
+    key = np.where(np.isnan(block), fill, block)
+    pick: Index = key.argmin(axis=1) if lowest else key.argmax(axis=1)
+    # ...unless the winner is that same infinity: then either the row holds a real ±inf
+    # tied with NaN (keep the first real one) or nothing but NaN (keep its first point).
+    rows = np.arange(block.shape[0])
+    real = block == fill
+    fallback = np.where(real.any(axis=1), real.argmax(axis=1), 0)
+    chosen: Index = np.where(key[rows, pick] == fill, fallback, pick)
+    return chosen

@@ -30,10 +30,13 @@ def reference(values: Array, max_points: int) -> list[int]:
     n = values.size
     if n <= max_points:
         return list(range(n))
-    buckets, inner = (max_points - 2) // 2, n - 2
+    buckets = (max_points - 2) // 2
+    size, longer = divmod(n - 2, buckets) if buckets else (0, 0)
     picks = {0, n - 1}
     for b in range(buckets):
-        start, stop = 1 + b * inner // buckets, 1 + (b + 1) * inner // buckets
+        # The first ``longer`` buckets hold one point more than the others.
+        start = 1 + b * size + min(b, longer)
+        stop = start + size + (b < longer)
         numbers = [i for i in range(start, stop) if not math.isnan(values[i])]
         if not numbers:
             picks.add(start)
@@ -229,8 +232,8 @@ def test_all_nan_chunk_groups_keep_one_nan_point() -> None:
     summaries = ChunkSummaries.from_rows(
         [(0, 9, 10, 1.0, 2.0), (10, 19, 10, None, None), (20, 29, 10, None, None)]
     )
-    steps, values = downsample_chunks(summaries, 4)  # groups: [chunk 0], [chunks 1, 2]
-    assert steps.tolist() == [0, 9, 10]
+    steps, values = downsample_chunks(summaries, 4)  # groups: [chunks 0, 1], [chunk 2]
+    assert steps.tolist() == [0, 9, 20]
     assert values[:2].tolist() == [1.0, 2.0] and math.isnan(values[2])
 
 
