@@ -56,6 +56,7 @@ class Sender:
         self._sent_marker = 0
         self._marker_target = 0
         self._stopping = False
+        self._give_up_at: float | None = None
         self._failures = 0
         self._thread: threading.Thread | None = None
 
@@ -86,6 +87,8 @@ class Sender:
     def close(self, timeout_s: float | None = None) -> None:
         """Flush, stop the thread and wait for it."""
         self.flush(timeout_s)
+        if timeout_s is not None:
+            self._give_up_at = time.monotonic() + timeout_s
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
@@ -119,7 +122,11 @@ class Sender:
                 self._drain_all()
             except Exception:  # the one place a failure may be caught broadly: never kill training
                 logger.exception("cairn: sender failed; will retry")
-            if self._stopping and not self.queue:
+            if self._stopping and not self.queue and not self._retry:
+                return
+            if self._stopping and self._give_up_at is not None and now > self._give_up_at:
+                pending = len(self.queue) + len(self._retry)
+                logger.error("cairn: gave up on %d unsent items of run %s", pending, self.run_id)
                 return
 
     def _call_heartbeat_hook(self) -> None:
