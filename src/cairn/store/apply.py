@@ -92,6 +92,7 @@ class _Writer:
         self.now = now
         self.result = result
         self.pending: dict[str, list[AppendOp]] = {}
+        self.holders: dict[str, str] | None = None
 
     def apply(self, op: Op, stored: StoredFile | list[StoredFile] | None) -> None:
         path = getattr(op, "path", None)
@@ -201,6 +202,7 @@ class _Writer:
         )
 
     def _delete(self, op: DeleteOp) -> None:
+        self._holders().pop(op.path, None)
         for table in (fields, files):
             self.conn.execute(
                 delete(table).where(table.c.run_id == self.run_id, table.c.path == op.path)
@@ -222,26 +224,27 @@ class _Writer:
             values["traceback"] = op.traceback
         self.conn.execute(update(runs).where(runs.c.id == self.run_id).values(values))
 
+    def _holders(self) -> dict[str, str]:
+        """What each of the run's paths holds ("field", "file", "series"), read once a batch:
+        one query per table instead of three per op."""
+        if self.holders is None:
+            self.holders = {}
+            for table, holder in ((fields, "field"), (files, "file"), (series, "series")):
+                stmt = select(table.c.path).where(table.c.run_id == self.run_id)
+                self.holders.update((path, holder) for path in self.conn.execute(stmt).scalars())
+        return self.holders
+
     def _clashes(self, path: str, wanted: str) -> bool:
-        """True (and reported) when ``path`` already holds something other than ``wanted``."""
-        holders = []
-        if wanted != "field" and self._exists(fields, path):
-            holders.append("a field")
-        if wanted != "file" and self._exists(files, path):
-            holders.append("a file")
-        if not wanted.startswith("series") and self._series_row(path) is not None:
-            holders.append("a series")
-        if holders:
+        """True (and reported) when ``path`` already holds something other than ``wanted``;
+        otherwise ``path`` is recorded as holding ``wanted`` from now on."""
+        held = self._holders().get(path)
+        if held is not None and not wanted.startswith(held):
             self.result.rejected.append(
-                f"{path}: cannot store a {wanted} here, it already holds {holders[0]}"
+                f"{path}: cannot store a {wanted} here, it already holds a {held}"
             )
             return True
+        self._holders()[path] = wanted.split(" ")[0]
         return False
-
-    def _exists(self, table: object, path: str) -> bool:
-        t = table  # fields or files; both have run_id and path
-        stmt = select(t.c.path).where(t.c.run_id == self.run_id, t.c.path == path)  # type: ignore[attr-defined]
-        return self.conn.execute(stmt).first() is not None
 
     # -- series -------------------------------------------------------------------------
 

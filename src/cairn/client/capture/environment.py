@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 
 __all__ = ["PROJECT_FILE_NAMES", "EnvironmentInfo", "collect_environment", "list_packages"]
@@ -41,12 +42,38 @@ class EnvironmentInfo:
     project_files: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, from root
 
 
+_package_cache: dict[tuple[tuple[str, int], ...], tuple[str, ...]] = {}
+
+
+def _sys_path_state() -> tuple[tuple[str, int], ...]:
+    """Each import folder with its modification time: installing or removing a package adds
+    or removes a ``*.dist-info`` folder there, which changes the time."""
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(state)
+
+
 def list_packages() -> tuple[str, ...]:
     """Sorted ``name==version`` lines for every installed distribution, read from metadata.
+
+    Parsing every distribution's metadata takes tens of milliseconds, so the result is kept
+    for as long as no import folder changes: a sweep of many runs in one process pays once.
 
     >>> any(line.startswith("psutil==") for line in list_packages())
     True
     """
+    key = _sys_path_state()
+    cached = _package_cache.get(key)
+    if cached is None:
+        cached = _package_cache[key] = _read_packages()
+    return cached
+
+
+def _read_packages() -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
