@@ -1,0 +1,158 @@
+"""Run the same workloads through Cairn and MLflow, print both side by side, optionally write
+docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/run.py [--write docs/benchmarks.md] [--quick]
+
+MLflow lives in its own virtual environment, ``benchmarks/.venv-mlflow``, made on the first
+run from ``benchmarks/requirements-mlflow.txt`` and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORKLOADS = HERE / "workloads"
+MLFLOW_VENV = HERE / ".venv-mlflow"
+MLFLOW_REQUIREMENTS = HERE / "requirements-mlflow.txt"
+RESULTS = HERE / "results"
+
+sys.path[:0] = [str(HERE), str(WORKLOADS)]
+
+from report import Line, Machine, Row, build_rows, markdown, print_table  # noqa: E402
+from timing import Sizes  # noqa: E402
+
+
+def rows_for(sizes: Sizes) -> list[Row]:
+    """The table's rows, labelled with the sizes actually run. Targets are Cairn's own."""
+    return [
+        Row("log() per point: handle.log(v)", "log_handle", "log_sync", 5e-6),
+        Row("log() per point: run[path].log(v)", "log_getitem", "log_sync", 5e-6),
+        Row("log() per point vs MLflow async", "log_handle", "log_async", 5e-6),
+        Row("points/s until stored", "durable", "durable", 500_000, "points/s"),
+        Row(f"read {sizes.read_points:,} points", "read_full", "read_full", 0.050),
+        Row(
+            f"read {sizes.read_points:,} → {sizes.downsample_points:,} points",
+            "read_downsampled",
+            "read_downsampled",
+            0.010,
+        ),
+        Row(f"filtered, sorted query, {sizes.query_runs:,} runs", "query", "query", 0.200),
+        Row("run create + stop, capture off", "create_stop", "create_stop", 0.050),
+        Row("run create + stop, default capture", "create_stop_capture", "create_stop", 0.050),
+    ]
+
+
+def ensure_mlflow_venv() -> Path:
+    """Make ``benchmarks/.venv-mlflow`` with the pinned MLflow once; return its python."""
+    python = MLFLOW_VENV / "bin" / "python"
+    stamp = MLFLOW_VENV / ".installed"
+    wanted = MLFLOW_REQUIREMENTS.read_text(encoding="utf-8")
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return python
+    if not python.exists():
+        base = shutil.which("python3") or sys.executable
+        print(f"creating {MLFLOW_VENV.relative_to(REPO)} with {base}", file=sys.stderr)
+        subprocess.run([base, "-m", "venv", str(MLFLOW_VENV)], check=True)
+    print(f"installing {wanted.strip()} (once)", file=sys.stderr)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(MLFLOW_REQUIREMENTS)], check=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return python
+
+
+def run_workloads(python: Path, script: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one tracker's workload script in its own process; return its JSON results."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        out = Path(folder, "results.json")
+        command = [str(python), str(WORKLOADS / script), "--out", str(out)]
+        command += ["--quick"] if args.quick else []
+        for name in args.only:
+            command += ["--only", name]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, cwd=REPO)
+        print(f"{script}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        results: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return results
+
+
+def save_raw(measured: dict[str, Any]) -> Path:
+    """Keep the raw JSON under benchmarks/results/ (ignored by git) for later comparison
+    or for rendering again with ``--from-results``."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{measured['date'].replace(':', '')}.json"
+    path.write_text(json.dumps(measured, indent=2), encoding="utf-8")
+    return path
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the chosen trackers' workloads; return everything the report needs."""
+    command = " ".join([".venv/bin/python benchmarks/run.py", *map(shlex.quote, sys.argv[1:])])
+    measured: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command,
+        "quick": args.quick,
+        "cairn": None,
+        "mlflow": None,
+    }
+    if args.tracker in ("both", "cairn"):
+        measured["cairn"] = run_workloads(Path(sys.executable), "cairn_workload.py", args)
+    if args.tracker in ("both", "mlflow"):
+        measured["mlflow"] = run_workloads(ensure_mlflow_venv(), "mlflow_workload.py", args)
+    print(f"raw results: {save_raw(measured).relative_to(REPO)}", file=sys.stderr)
+    return measured
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", metavar="PATH", help="write the Markdown report here")
+    parser.add_argument("--quick", action="store_true", help="every size about 10x smaller")
+    parser.add_argument(
+        "--tracker", choices=("both", "cairn", "mlflow"), default="both", help="run only one side"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=("log", "durable", "read", "query", "create"),
+        help="run only this workload (repeatable)",
+    )
+    parser.add_argument(
+        "--from-results",
+        metavar="JSON",
+        help="measure nothing: render a file saved in benchmarks/results/ again",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.from_results:
+        measured = json.loads(Path(args.from_results).read_text(encoding="utf-8"))
+    else:
+        measured = measure(args)
+    cairn, mlflow, quick = measured["cairn"], measured["mlflow"], measured["quick"]
+    lines: list[Line] = build_rows(rows_for(Sizes.pick(quick)), cairn, mlflow)
+    print_table(lines, f"Cairn vs MLflow — medians{' (--quick)' if quick else ''}")
+    if args.write:
+        machine = Machine.describe(cairn, mlflow)
+        page = markdown(
+            lines, machine, command=measured["command"], date=measured["date"], quick=quick
+        )
+        Path(args.write).write_text(page, encoding="utf-8")
+        print(f"wrote {args.write}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
