@@ -30,6 +30,9 @@ class File:
     mime: str
     data: bytes | None = None
     source: str | None = None
+    sha256: str | None = None
+    """Set when the bytes are already in the artifact store (sent ahead by an HTTP client)."""
+    size_bytes: int | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> File:
@@ -95,10 +98,16 @@ class File:
         html = figure if isinstance(figure, str) else figure.to_html()
         return cls(name=name, mime="text/html", data=html.encode("utf-8"))
 
+    @classmethod
+    def stored(cls, sha256: str, size_bytes: int, *, name: str, mime: str) -> File:
+        """A reference to bytes already in the artifact store."""
+        return cls(name=name, mime=mime, sha256=sha256, size_bytes=size_bytes)
+
     def read(self) -> bytes:
         """The file's bytes (read from ``source`` when not held in memory)."""
         if self.data is not None:
             return self.data
-        assert self.source is not None
+        if self.source is None:
+            raise UnsupportedValue(f"{self.name}: this file is a reference to stored bytes")
         with open(self.source, "rb") as fh:
             return fh.read()

@@ -313,6 +313,13 @@ class Store:
         from cairn.file import File
 
         assert isinstance(file, File)
+        if file.sha256 is not None:
+            if not self.artifacts.exists(file.sha256):
+                raise InvalidInput(
+                    f"{file.name}: blob {file.sha256} is not stored; upload it before the ops"
+                )
+            size = file.size_bytes if file.size_bytes is not None else 0
+            return StoredFile(sha256=file.sha256, size_bytes=size, name=file.name, mime=file.mime)
         if file.data is not None:
             blob = self.artifacts.put_bytes(file.data)
         else:
