@@ -142,10 +142,9 @@ def runs_show(run: str, project: ProjectOption = None, home: HomeOption = None) 
     try:
         reader = cairn.get_run(run, project=project, home=home)
         record = reader._refresh()
-        store = reader._store
-        fields = store.read_fields(record.id)
-        series = store.list_series(record.id)
-        files = store.list_files(record.id)
+        fields = reader._reader.read_fields(record.id)
+        series = reader._reader.list_series(record.id)
+        files = reader._reader.list_files(record.id)
     except CairnError as exc:
         raise _fail(exc) from exc
     table = Table("field", "value", title=f"{record.key}  {record.name}")
@@ -190,8 +189,7 @@ def compare(
         raise typer.BadParameter("give at least two runs")
     try:
         readers = [cairn.get_run(r, project=project, home=home) for r in runs]
-        store = readers[0]._store
-        frame = runs_table(store, [r._refresh() for r in readers])
+        frame = runs_table(readers[0]._reader, [r._refresh() for r in readers])
     except CairnError as exc:
         raise _fail(exc) from exc
     skip = ("sys/id", "sys/created_at", "sys/ended_at", "sys/host", "sys/owner")

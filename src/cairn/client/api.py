@@ -82,7 +82,7 @@ def init(
         heartbeat_interval_s=settings.heartbeat_interval_s,
         first_seq=record.last_seq,
     )
-    new_run = Run(store, backend, record, sender, layout, queue_limit=settings.queue_max_points)
+    new_run = Run(backend, record, sender, layout, queue_limit=settings.queue_max_points)
     if run is not None:
         new_run._enqueue(StatusOp(RunStatus.RUNNING, at=_now()))
         if name:
@@ -121,7 +121,8 @@ def get_run(
     """
     settings = Settings.from_env()
     store = open_store(os.fspath(home) if home else find_home(settings), settings)
-    return RunReader(store, store.get_run(ref, project=project))
+    backend = LocalBackend(store)
+    return RunReader(backend, backend.get_run(ref, project=project))
 
 
 def _owner() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, cast
 
+from cairn.client.backends.base import Reader
+from cairn.client.backends.local import LocalBackend
 from cairn.client.home import find_home, open_store
 from cairn.settings import Settings
 from cairn.store.records import ProjectRecord, RunRecord
@@ -12,7 +14,6 @@ from cairn.store.records import ProjectRecord, RunRecord
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cairn.store.store import Store
 
 __all__ = ["Project", "list_projects"]
 
@@ -34,9 +35,8 @@ class Project:
         self.name = name
         self.home = None if home is None else os.fspath(home)
 
-    def _store(self) -> Store:
-        settings = Settings.from_env()
-        return open_store(self.home or find_home(settings), settings)
+    def _reader(self) -> Reader:
+        return _local_reader(self.home)
 
     def runs(
         self,
@@ -51,23 +51,23 @@ class Project:
 
         ``filter`` and ``sort`` use the language in docs/query.md. Raises ProjectNotFound,
         QuerySyntaxError (pointing at the offending position)."""
-        store = self._store()
-        records = store.list_runs(self.name, filter=filter, sort=sort, limit=limit, offset=offset)
-        return runs_table(store, records)
+        reader = self._reader()
+        records = reader.list_runs(self.name, filter=filter, sort=sort, limit=limit, offset=offset)
+        return runs_table(reader, records)
 
     def run_records(
         self, filter: str = "", *, sort: str = "", limit: int | None = None
     ) -> list[RunRecord]:
         """The matching runs as records, without building a table."""
-        return self._store().list_runs(self.name, filter=filter, sort=sort, limit=limit)
+        return self._reader().list_runs(self.name, filter=filter, sort=sort, limit=limit, offset=0)
 
 
-def runs_table(store: Store, records: list[RunRecord]) -> pd.DataFrame:
+def runs_table(reader: Reader, records: list[RunRecord]) -> pd.DataFrame:
     """A DataFrame of ``records`` with every field and float-series summary as columns."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
-    details = store.run_columns([r.id for r in records])
+    details = reader.run_columns([r.id for r in records])
     for record in records:
         row: dict[str, Any] = {
             "sys/id": record.key,
@@ -92,5 +92,9 @@ def runs_table(store: Store, records: list[RunRecord]) -> pd.DataFrame:
 
 def list_projects(home: str | os.PathLike[str] | None = None) -> list[ProjectRecord]:
     """Every project in the store with run counts and last activity."""
+    return _local_reader(None if home is None else os.fspath(home)).list_projects()
+
+
+def _local_reader(home: str | None) -> Reader:
     settings = Settings.from_env()
-    return open_store(os.fspath(home) if home else find_home(settings), settings).list_projects()
+    return LocalBackend(open_store(home or find_home(settings), settings))

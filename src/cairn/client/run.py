@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from cairn.client.backends.base import Backend, RunLayout
+from cairn.client.backends.base import Backend, Reader, RunLayout
 from cairn.client.handles import Handle
 from cairn.client.values import field_value
 from cairn.errors import FieldNotFound, InvalidInput, RunFinished, TypeClash
@@ -21,7 +21,7 @@ from cairn.types import FieldKind, RunStatus
 
 if TYPE_CHECKING:
     from cairn.client.sender import Sender
-    from cairn.store.store import SeriesPage, Store
+    from cairn.store.records import SeriesPage
 
 __all__ = ["Run", "RunReader"]
 
@@ -40,8 +40,8 @@ class RunReader:
     _queue: deque[Any]
     _queue_limit: int = 1 << 62
 
-    def __init__(self, store: Store, record: RunRecord) -> None:
-        self._store = store
+    def __init__(self, reader: Reader, record: RunRecord) -> None:
+        self._reader = reader
         self._record = record
         self._handles: dict[str, Handle] = {}
         self._queue = deque()
@@ -95,7 +95,7 @@ class RunReader:
 
     def _refresh(self) -> RunRecord:
         self._flush()
-        self._record = self._store.get_run(self._record.id)
+        self._record = self._reader.get_run(self._record.id)
         return self._record
 
     def fetch(self) -> dict[str, Any]:
@@ -117,10 +117,10 @@ class RunReader:
     def _fetch_flat(self) -> dict[str, Any]:
         record = self._refresh()
         flat: dict[str, Any] = dict(record.sys_fields())
-        flat.update(self._store.read_fields(record.id))
-        for s in self._store.list_series(record.id):
+        flat.update(self._reader.read_fields(record.id))
+        for s in self._reader.list_series(record.id):
             flat[s.path] = s.last_value if s.kind.value == "float" else s.count
-        for f in self._store.list_files(record.id):
+        for f in self._reader.list_files(record.id):
             flat[f.path] = {"name": f.name, "size_bytes": f.size_bytes, "sha256": f.sha256}
         return flat
 
@@ -134,16 +134,16 @@ class RunReader:
         self, path: str, max_points: int | None, step_min: float | None, step_max: float | None
     ) -> SeriesPage:
         self._flush()
-        return self._store.read_series(
+        return self._reader.read_series(
             self._record.id, path, max_points=max_points, step_min=step_min, step_max=step_max
         )
 
     def _file_record(self, path: str) -> FileRecord:
         self._flush()
-        return self._store.get_file(self._record.id, path)
+        return self._reader.get_file(self._record.id, path)
 
     def _download(self, sha256: str, destination: str) -> str:
-        return self._store.artifacts.download(sha256, destination)
+        return self._reader.download(sha256, destination)
 
 
 class Run(RunReader):
@@ -161,7 +161,6 @@ class Run(RunReader):
 
     def __init__(
         self,
-        store: Store,
         backend: Backend,
         record: RunRecord,
         sender: Sender,
@@ -169,7 +168,7 @@ class Run(RunReader):
         *,
         queue_limit: int,
     ) -> None:
-        super().__init__(store, record)
+        super().__init__(backend, record)
         self._backend = backend
         self._sender = sender
         self._queue = sender.queue

@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import numpy as np
+from numpy.typing import NDArray
+
 from cairn.types import RunId, RunKey, RunStatus, SeriesKind
 
-__all__ = ["FileRecord", "ProjectRecord", "RunRecord", "SeriesRecord", "to_datetime"]
+__all__ = [
+    "FileRecord",
+    "ProjectRecord",
+    "RunRecord",
+    "SeriesPage",
+    "SeriesRecord",
+    "to_datetime",
+]
 
 
 def to_datetime(seconds: float | None) -> datetime | None:
@@ -80,3 +90,16 @@ class FileRecord:
     size_bytes: int
     sha256: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SeriesPage:
+    """Points of one series; ``values`` are floats for float series, else strings or file
+    dicts. ``total_count`` is the series' length before downsampling."""
+
+    path: str
+    kind: SeriesKind
+    steps: NDArray[np.float64]
+    values: NDArray[np.float64] | list[object]
+    timestamps: NDArray[np.float64]
+    total_count: int

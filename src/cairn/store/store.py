@@ -8,11 +8,9 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import Engine, RowMapping, func, select, update
 from sqlalchemy.engine import Connection
 
@@ -29,28 +27,22 @@ from cairn.store.apply import ApplyResult, StoredFile, apply_ops
 from cairn.store.artifacts import ArtifactStore
 from cairn.store.downsample import downsample
 from cairn.store.engine import WRITE, make_engine
-from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord, to_datetime
+from cairn.store.records import (
+    FileRecord,
+    ProjectRecord,
+    RunRecord,
+    SeriesPage,
+    SeriesRecord,
+    to_datetime,
+)
 from cairn.store.schema import fields, files, projects, run_tags, runs, series, series_entries
 from cairn.store.values import field_value
 from cairn.types import RunId, RunKey, RunStatus, SeriesKind
 
-__all__ = ["SeriesPage", "Store"]
+__all__ = ["SeriesPage", "Store"]  # SeriesPage re-exported for callers of read_series
 
 _RUN_KEY = re.compile(r"^(?P<project_key>.+)-(?P<number>\d+)$")
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,199}$")
-
-
-@dataclass(frozen=True)
-class SeriesPage:
-    """Points of one series; ``values`` are floats for float series, else strings or file
-    dicts. ``total_count`` is the series' length before downsampling."""
-
-    path: str
-    kind: SeriesKind
-    steps: NDArray[np.float64]
-    values: NDArray[np.float64] | list[object]
-    timestamps: NDArray[np.float64]
-    total_count: int
 
 
 class Store:

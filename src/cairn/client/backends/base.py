@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cairn.ops import Op
-from cairn.store.records import RunRecord
+from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesPage, SeriesRecord
 
-__all__ = ["Backend", "RunLayout"]
+__all__ = ["Backend", "Reader", "RunLayout"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,42 @@ class RunLayout:
     last_steps: dict[str, float]
 
 
-class Backend(Protocol):
+class Reader(Protocol):
+    """Everything the read API needs: the embedded store answers directly, a team server
+    over HTTP. Run ids are UUIDs; ``ref`` is a UUID or a short id such as ``MNIST-42``."""
+
+    def get_run(self, ref: str, *, project: str | None = None) -> RunRecord: ...
+
+    def list_projects(self) -> list[ProjectRecord]: ...
+
+    def list_runs(
+        self, project: str, *, filter: str, sort: str, limit: int | None, offset: int
+    ) -> list[RunRecord]: ...
+
+    def run_columns(self, run_ids: Sequence[str]) -> dict[str, dict[str, object]]: ...
+
+    def read_fields(self, run_id: str) -> dict[str, object]: ...
+
+    def list_series(self, run_id: str) -> list[SeriesRecord]: ...
+
+    def read_series(
+        self,
+        run_id: str,
+        path: str,
+        *,
+        max_points: int | None,
+        step_min: float | None,
+        step_max: float | None,
+    ) -> SeriesPage: ...
+
+    def list_files(self, run_id: str) -> list[FileRecord]: ...
+
+    def get_file(self, run_id: str, path: str) -> FileRecord: ...
+
+    def download(self, sha256: str, destination: str) -> str: ...
+
+
+class Backend(Reader, Protocol):
     """Creates runs and receives their ops. ``send`` must be safe to call again with the same
     ops after a failure (ops carry sequence numbers)."""
 
@@ -35,8 +70,6 @@ class Backend(Protocol):
         host: str,
         description: str,
     ) -> RunRecord: ...
-
-    def get_run(self, ref: str, *, project: str | None = None) -> RunRecord: ...
 
     def layout(self, run_id: str) -> RunLayout: ...
 

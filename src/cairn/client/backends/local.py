@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from cairn.client.backends.base import RunLayout
 from cairn.ops import Op
-from cairn.store.records import RunRecord
+from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesPage, SeriesRecord
 from cairn.store.store import Store
 
 __all__ = ["CairnWarning", "LocalBackend"]
@@ -48,6 +48,45 @@ class LocalBackend:
 
     def get_run(self, ref: str, *, project: str | None = None) -> RunRecord:
         return self.store.get_run(ref, project=project)
+
+    def list_projects(self) -> list[ProjectRecord]:
+        return self.store.list_projects()
+
+    def list_runs(
+        self, project: str, *, filter: str, sort: str, limit: int | None, offset: int
+    ) -> list[RunRecord]:
+        return self.store.list_runs(project, filter=filter, sort=sort, limit=limit, offset=offset)
+
+    def run_columns(self, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        return self.store.run_columns(run_ids)
+
+    def read_fields(self, run_id: str) -> dict[str, object]:
+        return self.store.read_fields(run_id)
+
+    def list_series(self, run_id: str) -> list[SeriesRecord]:
+        return self.store.list_series(run_id)
+
+    def read_series(
+        self,
+        run_id: str,
+        path: str,
+        *,
+        max_points: int | None,
+        step_min: float | None,
+        step_max: float | None,
+    ) -> SeriesPage:
+        return self.store.read_series(
+            run_id, path, max_points=max_points, step_min=step_min, step_max=step_max
+        )
+
+    def list_files(self, run_id: str) -> list[FileRecord]:
+        return self.store.list_files(run_id)
+
+    def get_file(self, run_id: str, path: str) -> FileRecord:
+        return self.store.get_file(run_id, path)
+
+    def download(self, sha256: str, destination: str) -> str:
+        return self.store.artifacts.download(sha256, destination)
 
     def layout(self, run_id: str) -> RunLayout:
         kinds: dict[str, str] = {}
