@@ -207,6 +207,50 @@ def compare(
         console.print("no differences (use --all to see every row)")
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("server")
+def server(
+    store: Annotated[str, typer.Option(help="sqlite:///path/cairn.db or postgresql+psycopg://...")],
+    artifacts: Annotated[str, typer.Option(help="A folder, or s3://bucket/prefix")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+) -> None:
+    """Serve the REST API (/api/v1, docs at /docs) over a store for a team."""
+    from cairn.server.main import serve
+
+    if host not in _LOOPBACK:
+        # Tokens arrive with the access-control part of the team server; until then only
+        # this machine may connect.
+        console.print(
+            f"[red]error:[/red] refusing to listen on {host}: the server has no "
+            "authentication yet; use --host 127.0.0.1"
+        )
+        raise typer.Exit(code=2)
+    serve(store, artifacts, host, port)
+
+
+@app.command("ui")
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    home: HomeOption = None,
+) -> None:
+    """Serve the embedded store on 127.0.0.1 (the API now; the dashboard when it lands)."""
+    from cairn.client.home import find_home
+    from cairn.server.main import serve
+    from cairn.settings import Settings
+
+    folder = os.path.abspath(home or find_home(Settings.from_env()))
+    console.print(f"serving {folder} at http://127.0.0.1:{port}/ (API docs: /docs)")
+    serve(
+        f"sqlite:///{os.path.join(folder, 'cairn.db')}",
+        os.path.join(folder, "artifacts"),
+        "127.0.0.1",
+        port,
+    )
+
+
 @store_app.command("upgrade")
 def store_upgrade(home: HomeOption = None) -> None:
     """Create or upgrade the embedded store's schema."""

@@ -241,7 +241,9 @@ def _decode(item: object, where: str) -> Op:
     if kind == "upload":
         return UploadOp(f.path(), f.file(item.get("file"), f"{where}.file"), seq=f.seq())
     if kind == "track_files":
-        files = tuple((str(p), int(s), str(h)) for p, s, h in f.get("files", list))
+        files = tuple(
+            _file_entry(e, f"{where}.files[{i}]") for i, e in enumerate(f.get("files", list))
+        )
         return TrackFilesOp(
             f.path(),
             hash=f.get("hash", str),
@@ -263,6 +265,20 @@ def _decode(item: object, where: str) -> Op:
     if kind == "delete":
         return DeleteOp(f.path(), seq=f.seq())
     raise InvalidInput(f"{where}.type: unknown op type {kind!r}")
+
+
+def _file_entry(entry: object, where: str) -> tuple[str, int, str]:
+    """One ``[relative path, size, sha256]`` entry of a data version."""
+    if (
+        not isinstance(entry, list)
+        or len(entry) != 3
+        or not isinstance(entry[0], str)
+        or not isinstance(entry[1], int)
+        or isinstance(entry[1], bool)
+        or not isinstance(entry[2], str)
+    ):
+        raise InvalidInput(f"{where}: expected [path, size, sha256]")
+    return entry[0], entry[1], entry[2]
 
 
 def _decode_set(f: _Fields) -> SetOp:

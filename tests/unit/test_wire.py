@@ -145,6 +145,20 @@ def test_files_with_bytes_are_stored_first() -> None:
         ),
         ([{"type": "status", "status": "exploded", "at": 1}], "not one of"),
         ([{"type": "add_tags", "tags": [""]}], "non-empty"),
+        (
+            [
+                {
+                    "type": "track_files",
+                    "path": "d",
+                    "hash": "h",
+                    "size_bytes": 1,
+                    "file_count": 1,
+                    "location": "/d",
+                    "files": [[1]],
+                }
+            ],
+            r"files\[0\]: expected \[path, size, sha256\]",
+        ),
     ],
 )
 def test_malformed_ops_name_what_is_wrong(payload: Any, message: str) -> None:

@@ -154,6 +154,14 @@ class ArtifactStore:
         """
         return bool(self.fs.exists(self._key(sha256)))
 
+    def size(self, sha256: str) -> int:
+        """The stored blob's size in bytes. Raises ArtifactNotFound, InvalidInput."""
+        key = self._key(sha256)
+        try:
+            return int(self.fs.size(key))
+        except FileNotFoundError as exc:
+            raise ArtifactNotFound(f"artifact {sha256} is missing from {self.root}") from exc
+
     def get_bytes(self, sha256: str) -> bytes:
         """A blob's bytes, checked against its hash.
 

@@ -310,7 +310,8 @@ class Store:
                 raise InvalidInput(
                     f"{file.name}: blob {file.sha256} is not stored; upload it before the ops"
                 )
-            size = file.size_bytes if file.size_bytes is not None else 0
+            # The size comes from the artifact store, not from what the client claimed.
+            size = self.artifacts.size(file.sha256)
             return StoredFile(sha256=file.sha256, size_bytes=size, name=file.name, mime=file.mime)
         if file.data is not None:
             blob = self.artifacts.put_bytes(file.data)

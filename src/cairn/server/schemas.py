@@ -1,0 +1,239 @@
+"""The /api/v1 contract: request and response bodies, snake_case, times as ISO-8601 UTC.
+
+Values read from runs (fields, series points, table cells) are JSON with one addition:
+a float that is not finite is the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord
+from cairn.types import RunStatus, SeriesKind
+from cairn.wire import encode_float
+
+__all__ = [
+    "BlobStored",
+    "ErrorBody",
+    "FileInfo",
+    "FileList",
+    "OpsBatch",
+    "OpsResult",
+    "Project",
+    "ProjectList",
+    "Run",
+    "RunCreate",
+    "RunList",
+    "RunPatch",
+    "RunRow",
+    "SeriesList",
+    "SeriesPoints",
+    "SeriesSummary",
+]
+
+# Bounds follow the database columns, so that PostgreSQL never sees an overlong value.
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"\S")]
+FloatOrText = float | str
+
+
+def _safe(value: float | None) -> FloatOrText | None:
+    if value is None or math.isfinite(value):
+        return value
+    return encode_float(value)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["run_not_found"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+class Project(BaseModel):
+    name: str
+    key: str = Field(description="prefix of the project's run keys, as in MNIST-42")
+    run_count: int
+    last_activity_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: ProjectRecord) -> Project:
+        return cls(
+            name=record.name,
+            key=record.key,
+            run_count=record.run_count,
+            last_activity_at=record.last_activity_at,
+            created_at=record.created_at,
+        )
+
+
+class ProjectList(BaseModel):
+    projects: list[Project]
+
+
+class RunCreate(_Request):
+    name: str = Field("", max_length=1024)
+    tags: list[Tag] = Field(default_factory=list, max_length=1000)
+    description: str = ""
+    owner: str = Field("", max_length=256)
+    host: str = Field("", max_length=256)
+    id: UUID | None = Field(None, description="the run's UUID when the client chose it")
+
+
+class RunPatch(_Request):
+    name: str | None = Field(None, max_length=1024)
+    description: str | None = None
+    add_tags: list[Tag] = Field(default_factory=list, max_length=1000)
+    remove_tags: list[Tag] = Field(default_factory=list, max_length=1000)
+
+
+class Run(BaseModel):
+    id: str = Field(description="UUID")
+    key: str = Field(examples=["MNIST-42"])
+    project: str
+    name: str
+    description: str
+    status: RunStatus
+    owner: str
+    host: str
+    tags: list[str]
+    created_at: datetime
+    ended_at: datetime | None
+    heartbeat_at: datetime | None
+    traceback: str | None
+    last_seq: int = Field(description="highest op sequence number stored")
+
+    @classmethod
+    def of(cls, record: RunRecord) -> Run:
+        return cls(
+            id=record.id,
+            key=record.key,
+            project=record.project,
+            name=record.name,
+            description=record.description,
+            status=record.status,
+            owner=record.owner,
+            host=record.host,
+            tags=list(record.tags),
+            created_at=record.created_at,
+            ended_at=record.ended_at,
+            heartbeat_at=record.heartbeat_at,
+            traceback=record.traceback,
+            last_seq=record.last_seq,
+        )
+
+
+class RunRow(BaseModel):
+    id: str = Field(description="UUID")
+    key: str
+    columns: dict[str, Any] = Field(
+        description="sys/ fields, then field paths and float-series summaries "
+        "(path = last value, path:min, path:max)"
+    )
+
+
+class RunList(BaseModel):
+    runs: list[RunRow]
+    columns: list[str] = Field(description="every column present in this page, in table order")
+    offset: int
+    limit: int | None
+
+
+class SeriesSummary(BaseModel):
+    path: str
+    kind: SeriesKind
+    count: int
+    first_step: float | None
+    last_step: float | None
+    last_value: FloatOrText | None
+    min_value: FloatOrText | None
+    max_value: FloatOrText | None
+    last_at: datetime | None
+
+    @classmethod
+    def of(cls, record: SeriesRecord) -> SeriesSummary:
+        return cls(
+            path=record.path,
+            kind=record.kind,
+            count=record.count,
+            first_step=record.first_step,
+            last_step=record.last_step,
+            last_value=_safe(record.last_value),
+            min_value=_safe(record.min_value),
+            max_value=_safe(record.max_value),
+            last_at=record.last_at,
+        )
+
+
+class SeriesList(BaseModel):
+    series: list[SeriesSummary]
+
+
+class SeriesPoints(BaseModel):
+    """Points of one series. ``values`` are numbers (or "NaN"/"Infinity"/"-Infinity") for
+    float series, strings for string series, file references for file series;
+    ``timestamps`` are epoch seconds; ``total_count`` is the length before downsampling."""
+
+    path: str
+    kind: SeriesKind
+    total_count: int
+    steps: list[float]
+    values: list[Any]
+    timestamps: list[float]
+
+
+class FileInfo(BaseModel):
+    path: str
+    name: str
+    mime: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: FileRecord) -> FileInfo:
+        return cls(
+            path=record.path,
+            name=record.name,
+            mime=record.mime,
+            size_bytes=record.size_bytes,
+            sha256=record.sha256,
+            created_at=record.created_at,
+        )
+
+
+class FileList(BaseModel):
+    files: list[FileInfo]
+
+
+class BlobStored(BaseModel):
+    sha256: str
+    size_bytes: int
+
+
+class OpsBatch(BaseModel):
+    """``POST /runs/{run_id}/ops``: ops as ``cairn.wire.encode_ops`` writes them. The body
+    may be gzip-compressed (``Content-Encoding: gzip``)."""
+
+    ops: list[dict[str, Any]]
+
+
+class OpsResult(BaseModel):
+    applied: int
+    skipped_seen: int = Field(description="ops at or below the run's last_seq (a resend)")
+    last_seq: int
+    rejected: list[str] = Field(description="ops refused by the store, and why")
