@@ -65,3 +65,10 @@ def test_compare_shows_only_differences(seeded: list[str]) -> None:
     assert "parameters/optimizer" not in result.output
     everything = runner.invoke(app, ["compare", "CLI-1", "CLI-2", "--all"])
     assert "parameters/optimizer" in everything.output
+
+
+def test_server_refuses_a_public_address_without_auth(tmp_path: object) -> None:
+    result = runner.invoke(
+        app, ["server", "--store", "sqlite:///x.db", "--artifacts", "a", "--host", "0.0.0.0"]
+    )
+    assert result.exit_code == 2 and "no authentication yet" in result.output
