@@ -72,13 +72,8 @@ class Project(BaseModel):
 
     @classmethod
     def of(cls, record: ProjectRecord) -> Project:
-        return cls(
-            name=record.name,
-            key=record.key,
-            run_count=record.run_count,
-            last_activity_at=record.last_activity_at,
-            created_at=record.created_at,
-        )
+        # Field names match the record's attributes one to one.
+        return cls.model_validate(record, from_attributes=True)
 
 
 class ProjectList(BaseModel):
@@ -119,22 +114,8 @@ class Run(BaseModel):
 
     @classmethod
     def of(cls, record: RunRecord) -> Run:
-        return cls(
-            id=record.id,
-            key=record.key,
-            project=record.project,
-            name=record.name,
-            description=record.description,
-            status=record.status,
-            owner=record.owner,
-            host=record.host,
-            tags=list(record.tags),
-            created_at=record.created_at,
-            ended_at=record.ended_at,
-            heartbeat_at=record.heartbeat_at,
-            traceback=record.traceback,
-            last_seq=record.last_seq,
-        )
+        # Field names match the record's attributes one to one.
+        return cls.model_validate(record, from_attributes=True)
 
 
 class RunRow(BaseModel):
@@ -206,14 +187,8 @@ class FileInfo(BaseModel):
 
     @classmethod
     def of(cls, record: FileRecord) -> FileInfo:
-        return cls(
-            path=record.path,
-            name=record.name,
-            mime=record.mime,
-            size_bytes=record.size_bytes,
-            sha256=record.sha256,
-            created_at=record.created_at,
-        )
+        # Field names match the record's attributes one to one.
+        return cls.model_validate(record, from_attributes=True)
 
 
 class FileList(BaseModel):
