@@ -172,7 +172,7 @@ class ArtifactStore:
         >>> store.get_bytes(store.put_bytes(b"abc").sha256)
         b'abc'
         """
-        with self._open_blob(sha256) as source:
+        with self.open_blob(sha256) as source:
             data: bytes = source.read()
         if hashlib.sha256(data).hexdigest() != sha256:
             raise self._corrupt(sha256)
@@ -200,7 +200,7 @@ class ArtifactStore:
         os.makedirs(folder, exist_ok=True)
         temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.part")
         try:
-            with self._open_blob(sha256) as source, open(temp, "wb") as target:
+            with self.open_blob(sha256) as source, open(temp, "wb") as target:
                 digest, _ = _copy_hashing(source, target)
             if digest != sha256:
                 raise self._corrupt(sha256)
@@ -227,7 +227,9 @@ class ArtifactStore:
             return False
 
     @contextmanager
-    def _open_blob(self, sha256: str) -> Iterator[IO[bytes]]:
+    def open_blob(self, sha256: str) -> Iterator[IO[bytes]]:
+        """The stored bytes as a file to stream from; the caller verifies the hash as it
+        reads (see ``download``). Raises ArtifactNotFound, InvalidInput."""
         key = self._key(sha256)
         try:
             source = self.fs.open(key, "rb")

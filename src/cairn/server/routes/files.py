@@ -64,9 +64,8 @@ def download_file(
     scripts with the dashboard's origin."""
     record = store.get_file(run.id, path)
     stack = ExitStack()
-    # ArtifactStore has no public streaming read yet; _open_blob checks the hash format
-    # and raises ArtifactNotFound before any byte is sent.
-    source = stack.enter_context(store.artifacts._open_blob(record.sha256))
+    # Opened before the response starts, so a missing blob is a 404, not a cut transfer.
+    source = stack.enter_context(store.artifacts.open_blob(record.sha256))
     mime = record.mime if _MIME.match(record.mime) else "application/octet-stream"
     # No Content-Length from the record: its size came from a client (a blob reference in
     # an op) and a wrong one would break the response mid-way. Chunked it is.
