@@ -180,3 +180,13 @@ def test_migrations_upgrade_downgrade_upgrade(store: Store) -> None:
     migrate.upgrade(store.engine)
     assert migrate.current_revision(store.engine) == migrate.HEAD_REVISION
     assert store.create_run("p").key == "P-1"
+
+
+def test_nul_characters_are_refused_before_the_database(store: Store) -> None:
+    from cairn.errors import QuerySyntaxError
+
+    store.create_run("p")
+    with pytest.raises(RunNotFound):
+        store.get_run("P-1\x00")
+    with pytest.raises(QuerySyntaxError, match="NUL"):
+        store.list_runs("p", filter="name = 'a\x00b'")

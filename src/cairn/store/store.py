@@ -199,6 +199,8 @@ class Store:
 
     def get_run(self, ref: str, *, project: str | None = None) -> RunRecord:
         """A run by short id (``MNIST-42``) or UUID; raises RunNotFound."""
+        if "\x00" in ref or (project is not None and "\x00" in project):
+            raise RunNotFound(f"no run {ref!r}: a run reference has no NUL characters")
         with self._read() as conn:
             stmt = select(runs.c.id).join(projects, projects.c.id == runs.c.project_id)
             if _RUN_KEY.match(ref):

@@ -94,6 +94,11 @@ def tokenize(text: str) -> list[Token]:
     >>> [t.text for t in tokenize("val/acc:max >= 0.9")]
     ['val/acc:max', '>=', '0.9', '']
     """
+    if "\x00" in text:
+        # No database accepts NUL inside text (PostgreSQL refuses it outright).
+        raise QuerySyntaxError(
+            "the query contains a NUL character", text=text, position=text.index("\x00")
+        )
     if len(text) > MAX_QUERY_LENGTH:
         raise QuerySyntaxError(
             f"the query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}",
