@@ -190,3 +190,10 @@ def test_nul_characters_are_refused_before_the_database(store: Store) -> None:
         store.get_run("P-1\x00")
     with pytest.raises(QuerySyntaxError, match="NUL"):
         store.list_runs("p", filter="name = 'a\x00b'")
+
+
+def test_a_uuid_that_looks_like_a_key_still_finds_its_run(store: Store) -> None:
+    # The last group of this UUID is all digits, like the number in "MNIST-42".
+    run = store.create_run("p", run_id="04bf5ab9-b9a2-472c-af70-445102367044")
+    assert store.get_run(run.id).key == "P-1"
+    assert store.get_run("p-1").id == run.id

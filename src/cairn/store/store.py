@@ -41,7 +41,14 @@ from cairn.types import RunId, RunKey, RunStatus, SeriesKind
 
 __all__ = ["SeriesPage", "Store"]  # SeriesPage re-exported for callers of read_series
 
-_RUN_KEY = re.compile(r"^(?P<project_key>.+)-(?P<number>\d+)$")
+
+def _is_uuid(ref: str) -> bool:
+    try:
+        return str(uuid.UUID(ref)) == ref.lower()
+    except ValueError:
+        return False
+
+
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,199}$")
 
 
@@ -203,10 +210,12 @@ class Store:
             raise RunNotFound(f"no run {ref!r}: a run reference has no NUL characters")
         with self._read() as conn:
             stmt = select(runs.c.id).join(projects, projects.c.id == runs.c.project_id)
-            if _RUN_KEY.match(ref):
-                stmt = stmt.where(func.upper(runs.c.key) == ref.upper())
-            else:
+            # A UUID whose last group is all digits also looks like a key ("...-445102367044"),
+            # so the UUID form is recognised first.
+            if _is_uuid(ref):
                 stmt = stmt.where(runs.c.id == ref)
+            else:
+                stmt = stmt.where(func.upper(runs.c.key) == ref.upper())
             if project is not None:
                 stmt = stmt.where(projects.c.name == project)
             ids = list(conn.execute(stmt).scalars())
