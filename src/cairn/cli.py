@@ -192,7 +192,7 @@ def compare(
         frame = runs_table(readers[0]._reader, [r._refresh() for r in readers])
     except CairnError as exc:
         raise _fail(exc) from exc
-    skip = ("sys/id", "sys/created_at", "sys/ended_at", "sys/host", "sys/owner")
+    skip = ("sys/id", "sys/created_at", "sys/ended_at", "sys/heartbeat_at", "sys/host", "sys/owner")
     table = Table("path", *frame["sys/id"].tolist())
     shown = 0
     for column in frame.columns:

@@ -8,6 +8,7 @@ import getpass
 import os
 import socket
 import sys
+import time
 import traceback
 import weakref
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ def init(
     )
     new_run = Run(backend, record, sender, layout, queue_limit=settings.queue_max_points)
     if run is not None:
-        new_run._enqueue(StatusOp(RunStatus.RUNNING, at=_now()))
+        new_run._enqueue(StatusOp(RunStatus.RUNNING, at=time.time()))
         if name:
             new_run["sys/name"] = name
         if tags:
@@ -130,12 +131,6 @@ def _owner() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
         return os.environ.get("USER", "")
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
 
 
 def _register(run: Run) -> None:

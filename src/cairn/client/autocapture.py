@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cairn.client.capture.argv import CommandInfo
 from cairn.client.run import Run
 from cairn.file import File
 
@@ -63,13 +64,13 @@ def start_capture(run: Run, options: CaptureOptions) -> None:
         run._on_stop.append(lambda: worker.join(timeout=30))
 
 
-def _record_command(run: Run, command: object) -> None:
-    run["source/command/line"] = command.command_line  # type: ignore[attr-defined]
-    run["source/command/argv"] = list(command.argv)  # type: ignore[attr-defined]
-    run["source/command/executable"] = command.executable  # type: ignore[attr-defined]
-    run["source/command/cwd"] = command.cwd  # type: ignore[attr-defined]
-    if command.entry_script:  # type: ignore[attr-defined]
-        run["source/command/entry_script"] = command.entry_script  # type: ignore[attr-defined]
+def _record_command(run: Run, command: CommandInfo) -> None:
+    run["source/command/line"] = command.command_line
+    run["source/command/argv"] = list(command.argv)
+    run["source/command/executable"] = command.executable
+    run["source/command/cwd"] = command.cwd
+    if command.entry_script:
+        run["source/command/entry_script"] = command.entry_script
 
 
 def _start_console(run: Run) -> None:

@@ -159,9 +159,7 @@ class Handle:
         record, or a sys/ value. Raises FieldNotFound."""
         return self._run._fetch_path(self._path)
 
-    def fetch_last(self) -> Any:
-        """The last value of a series."""
-        return self._run._fetch_path(self._path)
+    fetch_last = fetch
 
     def fetch_values(
         self,

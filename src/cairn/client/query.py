@@ -69,17 +69,7 @@ def runs_table(reader: Reader, records: list[RunRecord]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     details = reader.run_columns([r.id for r in records])
     for record in records:
-        row: dict[str, Any] = {
-            "sys/id": record.key,
-            "sys/name": record.name,
-            "sys/status": record.status.value,
-            "sys/tags": list(record.tags),
-            "sys/owner": record.owner,
-            "sys/host": record.host,
-            "sys/created_at": record.created_at,
-            "sys/ended_at": record.ended_at,
-            "sys/description": record.description,
-        }
+        row: dict[str, Any] = record.sys_fields()
         row.update(details.get(record.id, {}))
         rows.append(row)
     frame = cast("pd.DataFrame", pd.DataFrame(rows))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import Engine, RowMapping, func, select, update
+from sqlalchemy import ColumnElement, Engine, RowMapping, func, select, true, update
 from sqlalchemy.engine import Connection
 
 from cairn.errors import (
@@ -131,17 +131,21 @@ class Store:
 
     def get_project(self, name: str) -> ProjectRecord:
         """The project called ``name``; raises ProjectNotFound."""
-        for project in self.list_projects():
-            if project.name == name:
-                return project
-        raise ProjectNotFound(f"no project named {name!r}; `cairn projects` lists them")
+        found = self._project_records(projects.c.name == name)
+        if not found:
+            raise ProjectNotFound(f"no project named {name!r}; `cairn projects` lists them")
+        return found[0]
 
     def list_projects(self) -> list[ProjectRecord]:
         """Every project with its run count and last activity, by name."""
+        return self._project_records(true())
+
+    def _project_records(self, where: ColumnElement[bool]) -> list[ProjectRecord]:
         activity = func.max(func.coalesce(runs.c.heartbeat_at, runs.c.created_at))
         stmt = (
             select(projects, func.count(runs.c.id).label("run_count"), activity.label("last"))
             .select_from(projects.outerjoin(runs, runs.c.project_id == projects.c.id))
+            .where(where)
             .group_by(projects.c.id)
             .order_by(projects.c.name)
         )
