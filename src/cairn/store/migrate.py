@@ -14,7 +14,7 @@ from cairn.store.engine import WRITE
 
 __all__ = ["HEAD_REVISION", "current_revision", "upgrade"]
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest migration; checked against the scripts by a test, so that opening an
 up-to-date store needs one SELECT instead of loading Alembic."""
 

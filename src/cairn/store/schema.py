@@ -39,6 +39,7 @@ __all__ = [
     "series",
     "series_chunks",
     "series_entries",
+    "tokens",
 ]
 
 CHUNK_POINTS = 4096
@@ -79,6 +80,8 @@ runs = Table(
     Column("heartbeat_at", Float, nullable=True),
     Column("traceback", Text, nullable=True),
     Column("last_seq", BigInteger, nullable=False),
+    # set by `cairn runs stop` or the dashboard; the client sees it at its next heartbeat.
+    Column("stop_requested_at", Float, nullable=True),
     UniqueConstraint("project_id", "number"),
     Index(None, "project_id", "created_at"),
     Index(None, "key"),
@@ -162,4 +165,21 @@ files = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 hex of the secret: the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user", String(256), nullable=False),
+    # NULL: a server-wide token (every project); otherwise the one project it may reach.
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Index(None, "project_id"),
 )
