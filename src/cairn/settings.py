@@ -35,6 +35,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Project used by `cairn.init()` when no `project=` is given.",
     ),
     Setting(
+        "CAIRN_URL",
+        "url",
+        str,
+        None,
+        "Address of a team server (`http://host:5000`); when set, the client and the CLI use it "
+        "instead of the embedded store.",
+    ),
+    Setting(
+        "CAIRN_TOKEN",
+        "token",
+        str,
+        None,
+        "Access token for the team server (from `cairn token create`), sent as "
+        "`Authorization: Bearer`.",
+    ),
+    Setting(
+        "CAIRN_MODE",
+        "mode",
+        str,
+        "online",
+        "`online` ships ops to the store as they come; `offline` only queues them on disk "
+        "(under `CAIRN_HOME`) for a later `cairn sync`.",
+    ),
+    Setting(
         "CAIRN_FLUSH_INTERVAL_S",
         "flush_interval_s",
         float,
@@ -89,6 +113,9 @@ class Settings:
 
     home: str | None = None
     project: str = "default"
+    url: str | None = None
+    token: str | None = None
+    mode: str = "online"
     flush_interval_s: float = 0.2
     heartbeat_interval_s: float = 5.0
     stale_after_s: float = 60.0
