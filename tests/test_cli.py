@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +10,9 @@ from typer.testing import CliRunner
 
 import cairn
 from cairn.cli import app
+from cairn.ops import StatusOp
+from cairn.store.store import Store
+from cairn.types import RunStatus
 
 runner = CliRunner()
 
@@ -72,3 +76,35 @@ def test_server_refuses_a_public_address_without_auth(tmp_path: object) -> None:
         app, ["server", "--store", "sqlite:///x.db", "--artifacts", "a", "--host", "0.0.0.0"]
     )
     assert result.exit_code == 2 and "no authentication yet" in result.output
+
+
+def test_runs_stop_sets_the_request(home: str) -> None:
+    # A run without a live client: one would act on the request and interrupt the test.
+    store = Store.open_home(home)
+    try:
+        run = store.create_run("cli")
+        result = runner.invoke(app, ["runs", "stop", run.key])
+        assert result.exit_code == 0, result.output
+        assert f"asked {run.key} to stop" in result.output
+        assert store.get_run(run.key).stop_requested_at is not None
+        store.apply_ops(run.id, [StatusOp(RunStatus.ABORTED, at=time.time(), seq=1)])
+        ended = runner.invoke(app, ["runs", "stop", run.key])
+        assert ended.exit_code == 2 and "has already ended (aborted)" in ended.output
+        unknown = runner.invoke(app, ["runs", "stop", "CLI-99"])
+        assert unknown.exit_code == 2 and "no run 'CLI-99'" in unknown.output
+    finally:
+        store.close()
+
+
+def test_runs_delete_asks_first(seeded: list[str]) -> None:
+    declined = runner.invoke(app, ["runs", "delete", seeded[0]], input="n\n")
+    assert declined.exit_code == 1 and "Delete run" in declined.output
+    assert runner.invoke(app, ["runs", "show", seeded[0]]).exit_code == 0
+    confirmed = runner.invoke(app, ["runs", "delete", seeded[0]], input="y\n")
+    assert confirmed.exit_code == 0 and f"deleted {seeded[0]}" in confirmed.output
+    assert runner.invoke(app, ["runs", "show", seeded[0]]).exit_code == 2
+    quiet = runner.invoke(app, ["runs", "delete", "--yes", seeded[1]])
+    assert quiet.exit_code == 0, quiet.output
+    listed = runner.invoke(app, ["runs", "list"])
+    assert seeded[2] in listed.output and seeded[1] not in listed.output
+    assert "1 run(s)" in listed.output

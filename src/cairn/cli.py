@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cairn.errors import CairnError
+
+if TYPE_CHECKING:
+    from cairn.store.records import RunRecord
+    from cairn.store.store import Store
 
 app = typer.Typer(
     help="Cairn: track, search and compare machine-learning experiments.",
@@ -172,6 +176,60 @@ def runs_show(run: str, project: ProjectOption = None, home: HomeOption = None) 
         console.print(table)
     if record.traceback:
         console.print(record.traceback, markup=False, highlight=False)
+
+
+@runs_app.command("stop")
+def runs_stop(run: str, project: ProjectOption = None, home: HomeOption = None) -> None:
+    """Ask a running run to stop; its process ends it as aborted at its next heartbeat."""
+    try:
+        record = _stop_run(run, project=project, home=home)
+    except CairnError as exc:
+        raise _fail(exc) from exc
+    console.print(f"asked {record.key} to stop; it ends at its next heartbeat (seconds)")
+
+
+@runs_app.command("delete")
+def runs_delete(
+    run: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    project: ProjectOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Delete a run with its fields, series and files."""
+    try:
+        record = _find_run(run, project=project, home=home)
+        if not yes:
+            label = f"{record.key} ({record.name})" if record.name else record.key
+            typer.confirm(f"Delete run {label} and everything logged to it?", abort=True)
+        _delete_run(record.id, home=home)
+    except CairnError as exc:
+        raise _fail(exc) from exc
+    console.print(f"deleted {record.key}")
+
+
+# The only functions of the `runs stop` / `runs delete` commands that reach the store; a
+# team server's client takes their place when one is configured.
+
+
+def _runs_store(home: str | None) -> Store:
+    from cairn.client.home import find_home, open_store
+    from cairn.settings import Settings
+
+    settings = Settings.from_env()
+    return open_store(home or find_home(settings), settings)
+
+
+def _find_run(ref: str, *, project: str | None, home: str | None) -> RunRecord:
+    return _runs_store(home).get_run(ref, project=project)
+
+
+def _stop_run(ref: str, *, project: str | None, home: str | None) -> RunRecord:
+    store = _runs_store(home)
+    return store.request_stop(store.get_run(ref, project=project).id)
+
+
+def _delete_run(run_id: str, *, home: str | None) -> None:
+    _runs_store(home).delete_run(run_id)
 
 
 @app.command("compare")

@@ -34,6 +34,7 @@ SYS_FIELDS: Final = (
     "sys/ended_at",
     "sys/heartbeat_at",
     "sys/description",
+    "sys/stop_requested_at",
 )
 
 _valid_cache: dict[str, FieldPath] = {}

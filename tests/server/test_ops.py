@@ -42,9 +42,21 @@ async def test_batch_is_applied_once(client: httpx.AsyncClient, store: Store) ->
     run = store.create_run("p")
     body = {"ops": wire.encode_ops(_batch())}
     first = await client.post(f"/api/v1/runs/{run.id}/ops", json=body)
-    assert first.json() == {"applied": 4, "skipped_seen": 0, "last_seq": 4, "rejected": []}
+    assert first.json() == {
+        "applied": 4,
+        "skipped_seen": 0,
+        "last_seq": 4,
+        "rejected": [],
+        "stop_requested": False,
+    }
     again = await client.post(f"/api/v1/runs/{run.id}/ops", json=body)
-    assert again.json() == {"applied": 0, "skipped_seen": 4, "last_seq": 4, "rejected": []}
+    assert again.json() == {
+        "applied": 0,
+        "skipped_seen": 4,
+        "last_seq": 4,
+        "rejected": [],
+        "stop_requested": False,
+    }
     assert store.read_fields(run.id) == {"parameters/lr": 0.01}
     assert store.get_series(run.id, "train/loss").count == 3
     assert store.get_run(run.id).tags == ("remote",)

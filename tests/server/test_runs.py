@@ -134,6 +134,24 @@ async def test_list_runs_filters_sorts_and_pages(client: httpx.AsyncClient, stor
     ).json()
     assert [r["key"] for r in paged["runs"]] == ["MNIST-2"]
     assert paged["limit"] == 1 and paged["offset"] == 1
+    assert paged["total"] == 3 and body["total"] == 2
+
+
+async def test_list_runs_total_counts_the_filter_not_the_page(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    _sweep(store)
+    store.create_run("other")
+    url = "/api/v1/projects/mnist/runs"
+    filtered = {"filter": "parameters/lr < 0.05"}
+    past_the_end = (await client.get(url, params={**filtered, "offset": 5})).json()
+    assert past_the_end["runs"] == [] and past_the_end["total"] == 2
+    one = (await client.get(url, params={**filtered, "limit": 1})).json()
+    assert len(one["runs"]) == 1 and one["total"] == 2
+    everything = (await client.get(url)).json()
+    assert len(everything["runs"]) == 3 and everything["total"] == 3
+    none = (await client.get(url, params={"filter": "parameters/lr > 1", "limit": 2})).json()
+    assert none["runs"] == [] and none["total"] == 0
 
 
 async def test_list_runs_selects_columns(client: httpx.AsyncClient, store: Store) -> None:

@@ -27,10 +27,13 @@ __all__ = [
     "Project",
     "ProjectList",
     "Run",
+    "RunChanged",
     "RunCreate",
+    "RunDeleted",
     "RunList",
     "RunPatch",
     "RunRow",
+    "SeriesChanged",
     "SeriesList",
     "SeriesPoints",
     "SeriesSummary",
@@ -111,6 +114,9 @@ class Run(BaseModel):
     heartbeat_at: datetime | None
     traceback: str | None
     last_seq: int = Field(description="highest op sequence number stored")
+    stop_requested_at: datetime | None = Field(
+        None, description="when someone asked the run to stop (POST /runs/{ref}/stop)"
+    )
 
     @classmethod
     def of(cls, record: RunRecord) -> Run:
@@ -132,6 +138,7 @@ class RunList(BaseModel):
     columns: list[str] = Field(description="every column present in this page, in table order")
     offset: int
     limit: int | None
+    total: int = Field(description="runs matching the filter, ignoring limit and offset")
 
 
 class SeriesSummary(BaseModel):
@@ -212,3 +219,31 @@ class OpsResult(BaseModel):
     skipped_seen: int = Field(description="ops at or below the run's last_seq (a resend)")
     last_seq: int
     rejected: list[str] = Field(description="ops refused by the store, and why")
+    stop_requested: bool = Field(
+        False, description="someone asked the run to stop: the client should end it (aborted)"
+    )
+
+
+class SeriesChanged(BaseModel):
+    """Live event ``series``: the series of a run that are new or got points since the
+    previous event (the dashboard refetches the points it shows), and those deleted."""
+
+    series: list[SeriesSummary]
+    removed: list[str]
+
+
+class RunChanged(BaseModel):
+    """Live event ``run_created`` / ``run_changed`` of a project stream."""
+
+    id: str
+    key: str
+    name: str
+    status: RunStatus
+    last_seq: int
+
+
+class RunDeleted(BaseModel):
+    """Live event ``run_deleted``: of a run stream (then it ends) or of a project stream."""
+
+    id: str
+    key: str

@@ -55,6 +55,9 @@ class ApplyResult:
     skipped_seen: int = 0
     last_seq: int = 0
     rejected: list[str] = field(default_factory=list)
+    # Someone asked the run to stop (`cairn runs stop`, the dashboard): the client learns
+    # of it from the answer to its next batch or heartbeat.
+    stop_requested: bool = False
 
 
 def apply_ops(
@@ -67,8 +70,10 @@ def apply_ops(
 ) -> ApplyResult:
     """Apply ``ops`` to ``run_id``; ``stored`` maps ``id(op)`` of uploads and file appends to
     what the artifact store holds for them. The caller owns the transaction."""
-    last_seq = conn.execute(select(runs.c.last_seq).where(runs.c.id == run_id)).scalar_one()
-    result = ApplyResult(last_seq=last_seq)
+    last_seq, stop_at = conn.execute(
+        select(runs.c.last_seq, runs.c.stop_requested_at).where(runs.c.id == run_id)
+    ).one()
+    result = ApplyResult(last_seq=last_seq, stop_requested=stop_at is not None)
     writer = _Writer(conn, run_id, now, result)
     for op in ops:
         if op.seq and op.seq <= last_seq:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +18,7 @@ __all__ = [
     "RunRecord",
     "SeriesPage",
     "SeriesRecord",
+    "run_record",
     "to_datetime",
 ]
 
@@ -51,6 +54,8 @@ class RunRecord:
     heartbeat_at: datetime | None
     traceback: str | None
     last_seq: int
+    # set by Store.request_stop (`cairn runs stop`, the dashboard); kept after the run ends.
+    stop_requested_at: datetime | None = None
 
     def sys_fields(self) -> dict[str, object]:
         """The run's ``sys/`` fields as path -> value."""
@@ -65,7 +70,33 @@ class RunRecord:
             "sys/ended_at": self.ended_at,
             "sys/heartbeat_at": self.heartbeat_at,
             "sys/description": self.description,
+            "sys/stop_requested_at": self.stop_requested_at,
         }
+
+
+def run_record(row: Any, tags: Sequence[str], *, cutoff: float) -> RunRecord:
+    """The record of a ``runs`` row (with a ``project`` name column); a running run whose
+    last sign of life is older than ``cutoff`` (epoch seconds) reads as crashed."""
+    status = RunStatus(row.status)
+    if status is RunStatus.RUNNING and (row.heartbeat_at or row.created_at) < cutoff:
+        status = RunStatus.CRASHED
+    return RunRecord(
+        id=RunId(row.id),
+        key=RunKey(row.key),
+        project=row.project,
+        name=row.name,
+        description=row.description,
+        status=status,
+        owner=row.owner,
+        host=row.host,
+        tags=tuple(sorted(tags)),
+        created_at=datetime.fromtimestamp(row.created_at, tz=timezone.utc),
+        ended_at=to_datetime(row.ended_at),
+        heartbeat_at=to_datetime(row.heartbeat_at),
+        traceback=row.traceback,
+        last_seq=row.last_seq,
+        stop_requested_at=to_datetime(row.stop_requested_at),
+    )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,20 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, RowMapping, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    RowMapping,
+    Select,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from cairn.errors import (
@@ -19,25 +30,37 @@ from cairn.errors import (
     FieldNotFound,
     InvalidInput,
     ProjectNotFound,
+    RunFinished,
     RunNotFound,
 )
 from cairn.ops import AppendOp, Op, UploadOp
-from cairn.store import chunks, migrate
+from cairn.store import chunks, live, migrate
 from cairn.store.apply import ApplyResult, StoredFile, apply_ops
 from cairn.store.artifacts import ArtifactStore
 from cairn.store.downsample import downsample
 from cairn.store.engine import WRITE, make_engine
+from cairn.store.live import ProjectProbe, RunProbe
 from cairn.store.records import (
     FileRecord,
     ProjectRecord,
     RunRecord,
     SeriesPage,
     SeriesRecord,
+    run_record,
     to_datetime,
 )
-from cairn.store.schema import fields, files, projects, run_tags, runs, series, series_entries
+from cairn.store.schema import (
+    fields,
+    files,
+    projects,
+    run_tags,
+    runs,
+    series,
+    series_chunks,
+    series_entries,
+)
 from cairn.store.values import field_value
-from cairn.types import RunId, RunKey, RunStatus, SeriesKind
+from cairn.types import RunStatus, SeriesKind
 
 __all__ = ["SeriesPage", "Store"]  # SeriesPage re-exported for callers of read_series
 
@@ -242,24 +265,35 @@ class Store:
         """Runs of ``project`` matching the filter language (docs/query.md), sorted.
 
         Raises ProjectNotFound and QuerySyntaxError."""
-        from cairn.store.query import compile_filter, compile_sort, parse_filter, parse_sort
+        from cairn.store.query import compile_sort, parse_sort
 
-        cutoff = self.cutoff()
-        expr = parse_filter(filter)
-        order = compile_sort(parse_sort(sort), cutoff=cutoff) if sort.strip() else []
-        self.get_project(project)
-        stmt = (
-            select(runs.c.id)
-            .join(projects, projects.c.id == runs.c.project_id)
-            .where(projects.c.name == project)
-        )
-        if expr is not None:
-            stmt = stmt.where(compile_filter(expr, cutoff=cutoff))
+        order = compile_sort(parse_sort(sort), cutoff=self.cutoff()) if sort.strip() else []
+        stmt = self._matching_runs(project, filter, select(runs.c.id))
         stmt = stmt.order_by(*order, runs.c.number.desc()).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._read() as conn:
             return self._run_records(conn, list(conn.execute(stmt).scalars()))
+
+    def count_runs(self, project: str, *, filter: str = "") -> int:
+        """How many runs of ``project`` match the filter (what ``list_runs`` pages through).
+
+        Raises ProjectNotFound and QuerySyntaxError."""
+        stmt = self._matching_runs(project, filter, select(func.count(runs.c.id)))
+        with self._read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def _matching_runs(self, project: str, filter: str, stmt: Select[Any]) -> Select[Any]:
+        from cairn.store.query import compile_filter, parse_filter
+
+        expr = parse_filter(filter)
+        self.get_project(project)
+        stmt = stmt.join(projects, projects.c.id == runs.c.project_id).where(
+            projects.c.name == project
+        )
+        if expr is not None:
+            stmt = stmt.where(compile_filter(expr, cutoff=self.cutoff()))
+        return stmt
 
     def _run_records(self, conn: Connection, ids: Sequence[str]) -> list[RunRecord]:
         if not ids:
@@ -279,26 +313,71 @@ class Store:
                 .where(runs.c.id.in_(part))
             )
             for r in conn.execute(stmt):
-                status = RunStatus(r.status)
-                if status is RunStatus.RUNNING and (r.heartbeat_at or r.created_at) < cutoff:
-                    status = RunStatus.CRASHED
-                records[r.id] = RunRecord(
-                    id=RunId(r.id),
-                    key=RunKey(r.key),
-                    project=r.project,
-                    name=r.name,
-                    description=r.description,
-                    status=status,
-                    owner=r.owner,
-                    host=r.host,
-                    tags=tuple(sorted(tags.get(r.id, []))),
-                    created_at=to_datetime(r.created_at),  # type: ignore[arg-type]
-                    ended_at=to_datetime(r.ended_at),
-                    heartbeat_at=to_datetime(r.heartbeat_at),
-                    traceback=r.traceback,
-                    last_seq=r.last_seq,
-                )
+                records[r.id] = run_record(r, tags.get(r.id, []), cutoff=cutoff)
         return [records[i] for i in ids if i in records]
+
+    def request_stop(self, run_id: str) -> RunRecord:
+        """Ask a running run to stop: its client learns of it from the answer to its next
+        batch or heartbeat (``ApplyResult.stop_requested``) and ends the run as aborted.
+        Asking twice keeps the first time. A run read as crashed may still be alive (its
+        heartbeat is late, not gone), so it can be asked too.
+
+        Raises RunNotFound, and RunFinished when the run has already ended."""
+        with self._write() as conn:
+            row = conn.execute(
+                select(runs.c.key, runs.c.status, runs.c.stop_requested_at).where(
+                    runs.c.id == run_id
+                )
+            ).first()
+            if row is None:
+                raise RunNotFound(f"no run with id {run_id}")
+            if row.status != RunStatus.RUNNING.value:
+                raise RunFinished(
+                    f"{row.key} has already ended ({row.status}); only a running run can be "
+                    "asked to stop"
+                )
+            if row.stop_requested_at is None:
+                conn.execute(
+                    update(runs).where(runs.c.id == run_id).values(stop_requested_at=time.time())
+                )
+            return self._run_records(conn, [run_id])[0]
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its fields, series, points, files and tags. The files' blobs
+        stay in the artifact store: they are content-addressed and may be shared with other
+        runs. The run's key is not handed out again. Raises RunNotFound."""
+        with self._write() as conn:
+            if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+                raise RunNotFound(f"no run with id {run_id}")
+            # Explicit deletes, child tables first, instead of relying on ON DELETE CASCADE
+            # (SQLite enforces it only with PRAGMA foreign_keys, per connection).
+            series_ids = select(series.c.id).where(series.c.run_id == run_id)
+            for table in (series_chunks, series_entries):
+                conn.execute(delete(table).where(table.c.series_id.in_(series_ids)))
+            for table in (series, fields, files, run_tags):
+                conn.execute(delete(table).where(table.c.run_id == run_id))
+            conn.execute(delete(runs).where(runs.c.id == run_id))
+
+    # -- live streams ---------------------------------------------------------------------
+
+    def probe_run(self, run_id: str) -> RunProbe | None:
+        """The run's record and series totals in one query, for a live stream to compare
+        with its previous poll; None when the run was deleted."""
+        with self._read() as conn:
+            return live.probe_run(conn, run_id, cutoff=self.cutoff())
+
+    def probe_project(self, project: str, *, previous: ProjectProbe | None = None) -> ProjectProbe:
+        """The project's runs in brief, read again only when they changed since
+        ``previous`` (one aggregate query otherwise). Raises ProjectNotFound."""
+        project_id = self.get_project(project).id if previous is None else None
+        with self._read() as conn:
+            if project_id is None:
+                project_id = conn.execute(
+                    select(projects.c.id).where(projects.c.name == project)
+                ).scalar()
+                if project_id is None:
+                    raise ProjectNotFound(f"no project named {project!r}")
+            return live.probe_project(conn, project_id, cutoff=self.cutoff(), previous=previous)
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -36,7 +36,8 @@ router = APIRouter(tags=["ops"])
 async def post_ops(run_id: str, request: Request, store: StoreDep) -> OpsResult:
     """Apply a batch of ops (``{"ops": [...]}``, as ``cairn.wire.encode_ops`` writes them)
     in one transaction. Idempotent: ops at or below the run's ``last_seq`` are skipped,
-    so a batch sent twice is stored once. A malformed batch is refused whole (400)."""
+    so a batch sent twice is stored once. A malformed batch is refused whole (400).
+    ``stop_requested`` in the answer tells the client that someone asked the run to stop."""
     body = await request.body()
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     limit: int = request.app.state.max_body_bytes
@@ -55,6 +56,7 @@ def _ingest(store: Store, run_id: str, body: bytes, encoding: str, limit: int) -
         skipped_seen=result.skipped_seen,
         last_seq=result.last_seq,
         rejected=list(result.rejected),
+        stop_requested=result.stop_requested,
     )
 
 

@@ -1,10 +1,11 @@
-"""Runs: create, list (filter, sort, page, columns), get, update name/description/tags."""
+"""Runs: create, list (filter, sort, page, columns), get, update name/description/tags,
+stop, delete."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from cairn.ops import AddTagsOp, Op, RemoveTagsOp, SetOp
 from cairn.paths import SYS_FIELDS
@@ -57,9 +58,14 @@ def list_runs(
     ] = None,
 ) -> RunList:
     """One row a run, like ``cairn.Project(...).runs()``: ``sys/`` columns, every field,
-    and for each float series its last value, ``:min`` and ``:max``. A bad filter is 400
-    ``query_syntax`` with ``details.position``."""
+    and for each float series its last value, ``:min`` and ``:max``; ``total`` counts the
+    runs matching the filter, for paging. A bad filter is 400 ``query_syntax`` with
+    ``details.position``."""
     records = store.list_runs(project, filter=filter, sort=sort, limit=limit, offset=offset)
+    if limit is None and offset == 0:
+        total = len(records)
+    else:
+        total = store.count_runs(project, filter=filter)
     wanted = {c.strip() for part in columns or () for c in part.split(",") if c.strip()}
     details = store.run_columns([r.id for r in records])
     rows: list[RunRow] = []
@@ -76,6 +82,7 @@ def list_runs(
         columns=[*SYS_FIELDS, *sorted(names)],
         offset=offset,
         limit=limit,
+        total=total,
     )
 
 
@@ -101,3 +108,20 @@ def update_run(body: RunPatch, run: RunDep, store: StoreDep) -> Run:
     if ops:
         store.apply_ops(run.id, ops)
     return Run.of(store.get_run(run.id))
+
+
+@router.post("/runs/{ref}/stop", responses={**_ERRORS, 409: {"model": ErrorBody}})
+def stop_run(run: RunDep, store: StoreDep) -> Run:
+    """Ask a running run to stop. Its client learns of it in the answer to its next batch
+    or heartbeat (``stop_requested``, within seconds) and ends the run as ``aborted``;
+    ``stop_requested_at`` is set at once. Asking again is harmless. 409 ``run_finished``
+    when the run has already ended."""
+    return Run.of(store.request_stop(run.id))
+
+
+@router.delete("/runs/{ref}", status_code=204, responses=_ERRORS)
+def delete_run(run: RunDep, store: StoreDep) -> Response:
+    """Delete the run with its fields, series and files (stored file bytes stay: they are
+    content-addressed and may be shared by other runs). Its key is not reused."""
+    store.delete_run(run.id)
+    return Response(status_code=204)

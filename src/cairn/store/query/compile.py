@@ -74,8 +74,9 @@ _SYS_COLUMNS: Final[dict[str, ColumnElement[Any]]] = {
     "sys/created_at": runs.c.created_at,
     "sys/ended_at": runs.c.ended_at,
     "sys/heartbeat_at": runs.c.heartbeat_at,
+    "sys/stop_requested_at": runs.c.stop_requested_at,
 }
-_NULLABLE: Final = frozenset({"sys/ended_at", "sys/heartbeat_at"})
+_NULLABLE: Final = frozenset({"sys/ended_at", "sys/heartbeat_at", "sys/stop_requested_at"})
 _SUMMARY_COLUMNS: Final[dict[str | None, ColumnElement[Any]]] = {
     None: series.c.last_value,
     "last": series.c.last_value,

@@ -92,6 +92,7 @@ SYS_PATHS: Final = {
     "sys/created_at": SysKind.TIME,
     "sys/ended_at": SysKind.TIME,
     "sys/heartbeat_at": SysKind.TIME,
+    "sys/stop_requested_at": SysKind.TIME,
 }
 SHORTCUTS: Final = {path.removeprefix("sys/"): path for path in SYS_PATHS}
 """``status`` means ``sys/status``; shortcuts are lowercase and case-sensitive."""
