@@ -89,6 +89,41 @@ def projects(home: HomeOption = None) -> None:
     console.print(table)
 
 
+@app.command("sync")
+def sync(
+    home: HomeOption = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            envvar="CAIRN_URL",
+            help="Server for offline runs that name none (default: the embedded store).",
+        ),
+    ] = None,
+) -> None:
+    """Deliver runs left queued on this machine: offline runs, and runs whose process
+    ended while their server was unreachable."""
+    from cairn.client.home import find_home
+    from cairn.client.sync import sync as sync_outboxes
+    from cairn.settings import Settings
+
+    settings = Settings.from_env()
+    folder = os.path.abspath(home or find_home(settings))
+    reports = sync_outboxes(folder, settings, url=url)
+    if not reports:
+        console.print(f"nothing to sync in {folder}")
+    failed = 0
+    for report in reports:
+        name = report.key or report.run_id
+        if report.error:
+            failed += 1
+            console.print(f"[red]{name}[/red]: not delivered to {report.target}: {report.error}")
+        else:
+            console.print(f"{name}: {report.batches} batches delivered to {report.target}")
+    if failed:
+        raise typer.Exit(code=1)
+
+
 @runs_app.command("list")
 def runs_list(
     project: ProjectOption = None,

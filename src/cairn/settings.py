@@ -59,6 +59,14 @@ SETTINGS: tuple[Setting, ...] = (
         "(under `CAIRN_HOME`) for a later `cairn sync`.",
     ),
     Setting(
+        "CAIRN_DELIVER_TIMEOUT_S",
+        "deliver_timeout_s",
+        float,
+        60.0,
+        "How long `run.stop()` waits for an unreachable team server before leaving the run's "
+        "remaining ops queued on disk for `cairn sync`.",
+    ),
+    Setting(
         "CAIRN_FLUSH_INTERVAL_S",
         "flush_interval_s",
         float,
@@ -116,6 +124,7 @@ class Settings:
     url: str | None = None
     token: str | None = None
     mode: str = "online"
+    deliver_timeout_s: float = 60.0
     flush_interval_s: float = 0.2
     heartbeat_interval_s: float = 5.0
     stale_after_s: float = 60.0

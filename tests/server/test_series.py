@@ -40,7 +40,10 @@ async def test_fields_come_back_json_safe(client: httpx.AsyncClient, store: Stor
             SetOp(FieldPath("a/when"), FieldKind.DATETIME, moment.timestamp()),
         ],
     )
-    assert (await client.get("/api/v1/runs/P-1/fields")).json() == {
+    body = (await client.get("/api/v1/runs/P-1/fields")).json()
+    assert body["kinds"]["a/when"] == "datetime" and body["kinds"]["a/nan"] == "float"
+    assert body["kinds"]["a/str"] == "string" and len(body["kinds"]) == 9
+    assert body["fields"] == {
         "a/float": 0.5,
         "a/nan": "NaN",
         "a/inf": "Infinity",

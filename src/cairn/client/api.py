@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from cairn.client.backends.local import LocalBackend
-from cairn.client.home import find_home, open_store
-from cairn.client.run import Run, RunReader, status_for
+from cairn.client.connect import Mode, connect
+from cairn.client.run import Run, RunReader, StopPolicy, status_for
 from cairn.client.sender import Sender
+from cairn.errors import InvalidInput
 from cairn.ops import StatusOp
 from cairn.settings import Settings
 from cairn.types import RunStatus
@@ -46,13 +46,25 @@ def init(
     capture_hardware: bool = True,
     capture_console: bool = True,
     monitoring_interval_s: float | None = None,
+    url: str | None = None,
+    mode: Mode | None = None,
+    on_stop_request: StopPolicy = "interrupt",
 ) -> Run:
     """Start a run (or resume one with ``run="MNIST-42"``) and return it.
 
     ``config`` (a dict, argparse.Namespace, dataclass, pydantic model or OmegaConf config)
     is stored under ``parameters/``. ``capture=False`` turns every automatic capture off;
-    the ``capture_*`` flags turn off one each. Raises InvalidInput for a bad project name,
-    RunNotFound when resuming an unknown run, ConfigError for malformed CAIRN_* variables.
+    the ``capture_*`` flags turn off one each.
+
+    ``url`` (default ``CAIRN_URL``) sends the run to a team server instead of the embedded
+    store; ops are queued on disk first, so a server outage never stops training.
+    ``mode="offline"`` only queues, for ``cairn sync`` to deliver later. When the run is
+    asked to stop remotely, ``on_stop_request`` decides: ``"interrupt"`` raises
+    KeyboardInterrupt in the main thread, ``"flag"`` only sets ``run.stop_requested``, a
+    function is called with the run.
+
+    Raises InvalidInput for a bad project name, RunNotFound when resuming an unknown run,
+    ConfigError for malformed CAIRN_* variables.
 
     >>> import cairn, tempfile
     >>> run = cairn.init(project="mnist", name="baseline", home=tempfile.mkdtemp(),
@@ -62,10 +74,16 @@ def init(
     >>> run.stop()
     """
     settings = Settings.from_env()
-    store = open_store(os.fspath(home) if home else find_home(settings), settings)
-    backend = LocalBackend(store)
+    backend = connect(settings, home=home, url=url, mode=mode)
+    first_seq = 0
     if run is not None:
+        if mode == "offline" or (mode is None and settings.mode == "offline"):
+            raise InvalidInput(
+                f"cannot resume {run!r} offline: resuming needs the run's state from its "
+                "store; resume it online"
+            )
         record = backend.get_run(run, project=project)
+        first_seq = backend.resume(record)
     else:
         record = backend.create_run(
             project or settings.project,
@@ -81,9 +99,18 @@ def init(
         record.id,
         flush_interval_s=settings.flush_interval_s,
         heartbeat_interval_s=settings.heartbeat_interval_s,
-        first_seq=record.last_seq,
+        first_seq=first_seq,
     )
-    new_run = Run(backend, record, sender, layout, queue_limit=settings.queue_max_points)
+    new_run = Run(
+        backend,
+        record,
+        sender,
+        layout,
+        queue_limit=settings.queue_max_points,
+        deliver_timeout_s=settings.deliver_timeout_s,
+        on_stop_request=on_stop_request,
+    )
+    sender.on_heartbeat = new_run._check_stop_request
     if run is not None:
         new_run._enqueue(StatusOp(RunStatus.RUNNING, at=time.time()))
         if name:
@@ -120,9 +147,7 @@ def get_run(
     >>> cairn.get_run("P-1", home=home).fetch()["sys"]["status"]
     'finished'
     """
-    settings = Settings.from_env()
-    store = open_store(os.fspath(home) if home else find_home(settings), settings)
-    backend = LocalBackend(store)
+    backend = connect(Settings.from_env(), home=home, mode="online")
     return RunReader(backend, backend.get_run(ref, project=project))
 
 

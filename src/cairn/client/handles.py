@@ -194,4 +194,4 @@ class Handle:
         dest = os.fspath(destination) if destination is not None else os.getcwd()
         if os.path.isdir(dest):
             dest = os.path.join(dest, record.name)
-        return self._run._download(record.sha256, dest)
+        return self._run._download(record, dest)

@@ -6,8 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any, cast
 
 from cairn.client.backends.base import Reader
-from cairn.client.backends.local import LocalBackend
-from cairn.client.home import find_home, open_store
+from cairn.client.connect import connect
 from cairn.settings import Settings
 from cairn.store.records import ProjectRecord, RunRecord
 
@@ -36,7 +35,7 @@ class Project:
         self.home = None if home is None else os.fspath(home)
 
     def _reader(self) -> Reader:
-        return _local_reader(self.home)
+        return _reader_for(self.home)
 
     def runs(
         self,
@@ -82,9 +81,9 @@ def runs_table(reader: Reader, records: list[RunRecord]) -> pd.DataFrame:
 
 def list_projects(home: str | os.PathLike[str] | None = None) -> list[ProjectRecord]:
     """Every project in the store with run counts and last activity."""
-    return _local_reader(None if home is None else os.fspath(home)).list_projects()
+    return _reader_for(None if home is None else os.fspath(home)).list_projects()
 
 
-def _local_reader(home: str | None) -> Reader:
-    settings = Settings.from_env()
-    return LocalBackend(open_store(home or find_home(settings), settings))
+def _reader_for(home: str | None) -> Reader:
+    """The embedded store, or the team server when CAIRN_URL is set."""
+    return connect(Settings.from_env(), home=home, mode="online")

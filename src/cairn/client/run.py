@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
+import logging
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cairn.client.backends.base import Backend, Reader, RunLayout
 from cairn.client.handles import Handle
@@ -23,7 +25,14 @@ if TYPE_CHECKING:
     from cairn.client.sender import Sender
     from cairn.store.records import SeriesPage
 
-__all__ = ["Run", "RunReader"]
+__all__ = ["Run", "RunReader", "StopPolicy"]
+
+logger = logging.getLogger("cairn")
+
+StopPolicy = Literal["interrupt", "flag"] | Callable[["Run"], None]
+"""What a run does when asked to stop remotely: raise KeyboardInterrupt in the main thread
+(``"interrupt"``, the default), only set ``run.stop_requested`` (``"flag"``), or call a
+function with the run."""
 
 
 class RunReader:
@@ -142,8 +151,8 @@ class RunReader:
         self._flush()
         return self._reader.get_file(self._record.id, path)
 
-    def _download(self, sha256: str, destination: str) -> str:
-        return self._reader.download(sha256, destination)
+    def _download(self, file: FileRecord, destination: str) -> str:
+        return self._reader.download(self.id, file, destination)
 
 
 class Run(RunReader):
@@ -167,6 +176,8 @@ class Run(RunReader):
         layout: RunLayout,
         *,
         queue_limit: int,
+        deliver_timeout_s: float = 60.0,
+        on_stop_request: StopPolicy = "interrupt",
     ) -> None:
         super().__init__(backend, record)
         self._backend = backend
@@ -177,7 +188,10 @@ class Run(RunReader):
         self._last_steps = layout.last_steps
         self._stopped = False
         self._on_stop: list[Callable[[], None]] = []
+        self._deliver_timeout_s = deliver_timeout_s
+        self._on_stop_request = on_stop_request
         self.stop_requested = False
+        """True once someone asked this run to stop (``cairn runs stop``, the dashboard)."""
 
     def _new_handle(self, path: Any) -> Handle:
         handle = Handle(self, path, self._last_steps.get(path))
@@ -276,8 +290,26 @@ class Run(RunReader):
             self[path].log(value, step, timestamp=at)
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until everything logged so far is stored; False on timeout."""
-        return self._sender.flush(timeout_s)
+        """Block until everything logged so far is stored (on the server, for a run on a
+        team server); False on timeout."""
+        started = time.monotonic()
+        if not self._sender.flush(timeout_s):
+            return False
+        remaining = None if timeout_s is None else timeout_s - (time.monotonic() - started)
+        return self._backend.settle(self.id, remaining)
+
+    def _check_stop_request(self) -> None:
+        """Called by the sender at each heartbeat: act on a remote stop request once."""
+        if self.stop_requested or self._stopped or not self._backend.stop_requested(self.id):
+            return
+        self.stop_requested = True
+        policy = self._on_stop_request
+        logger.warning("cairn: %s was asked to stop remotely (policy: %s)", self.key, policy)
+        if policy == "interrupt":
+            # KeyboardInterrupt in the main thread, as Ctrl-C would: the run ends aborted.
+            _thread.interrupt_main()
+        elif callable(policy):
+            policy(self)
 
     def stop(
         self,
@@ -286,9 +318,16 @@ class Run(RunReader):
         error: str | None = None,
         timeout_s: float | None = None,
     ) -> None:
-        """Flush everything, mark the run ``status`` and stop its threads. Idempotent."""
+        """Flush everything, mark the run ``status`` and stop its threads. Idempotent.
+
+        A run asked to stop remotely ends ``aborted`` unless another status is given. For
+        a run on a team server, waits up to ``timeout_s`` (default CAIRN_DELIVER_TIMEOUT_S)
+        for the server to have everything; what it does not get stays queued on disk for
+        ``cairn sync``."""
         if self._stopped:
             return
+        if self.stop_requested and status is RunStatus.FINISHED:
+            status = RunStatus.ABORTED
         for hook in reversed(self._on_stop):
             hook()
         self._queue.append(StatusOp(status, at=time.time(), traceback=error))
@@ -296,7 +335,10 @@ class Run(RunReader):
         # log()'s fast path checks nothing; a queue that refuses appends makes a late log()
         # raise instead of vanishing, at no cost to the logs before stop().
         self._queue = _ClosedQueue(self.key)  # type: ignore[assignment]
+        started = time.monotonic()
         self._sender.close(timeout_s)
+        budget = self._deliver_timeout_s if timeout_s is None else timeout_s
+        self._backend.release(self.id, max(0.0, budget - (time.monotonic() - started)))
 
     def __enter__(self) -> Run:
         return self

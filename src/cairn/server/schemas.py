@@ -14,12 +14,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord
-from cairn.types import RunStatus, SeriesKind
+from cairn.types import FieldKind, RunStatus, SeriesKind
 from cairn.wire import encode_float
 
 __all__ = [
     "BlobStored",
     "ErrorBody",
+    "FieldList",
     "FileInfo",
     "FileList",
     "OpsBatch",
@@ -139,6 +140,11 @@ class RunList(BaseModel):
     offset: int
     limit: int | None
     total: int = Field(description="runs matching the filter, ignoring limit and offset")
+
+
+class FieldList(BaseModel):
+    fields: dict[str, Any] = Field(description="path -> value, JSON-safe")
+    kinds: dict[str, FieldKind] = Field(description="path -> what the field holds")
 
 
 class SeriesSummary(BaseModel):

@@ -60,7 +60,7 @@ from cairn.store.schema import (
     series_entries,
 )
 from cairn.store.values import field_value
-from cairn.types import RunStatus, SeriesKind
+from cairn.types import FieldKind, RunStatus, SeriesKind
 
 __all__ = ["SeriesPage", "Store"]  # SeriesPage re-exported for callers of read_series
 
@@ -425,6 +425,15 @@ class Store:
                 select(fields).where(fields.c.run_id == run_id).order_by(fields.c.path)
             )
             return {r.path: field_value(r._mapping) for r in rows}
+
+    def field_kinds(self, run_id: str) -> dict[str, FieldKind]:
+        """What each field of a run holds, by path: lets an answer in JSON say which strings
+        are times and which are a float that is not finite."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(fields.c.path, fields.c.kind).where(fields.c.run_id == run_id)
+            )
+            return {r.path: FieldKind(r.kind) for r in rows}
 
     def list_series(self, run_id: str) -> list[SeriesRecord]:
         """Every series of a run with its summary, by path."""

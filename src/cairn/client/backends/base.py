@@ -53,7 +53,9 @@ class Reader(Protocol):
 
     def get_file(self, run_id: str, path: str) -> FileRecord: ...
 
-    def download(self, sha256: str, destination: str) -> str: ...
+    def download(self, run_id: str, file: FileRecord, destination: str) -> str:
+        """Write one of the run's files to ``destination``, verifying its SHA-256."""
+        ...
 
 
 class Backend(Reader, Protocol):
@@ -71,8 +73,28 @@ class Backend(Reader, Protocol):
         description: str,
     ) -> RunRecord: ...
 
+    def resume(self, record: RunRecord) -> int:
+        """Get ready to write ``record``'s run again; returns the highest op sequence
+        number already used, so that new ops follow it."""
+        ...
+
     def layout(self, run_id: str) -> RunLayout: ...
 
     def send(self, run_id: str, ops: Sequence[Op]) -> None: ...
+
+    def settle(self, run_id: str, timeout_s: float | None) -> bool:
+        """Wait until everything sent for the run is stored where it is going (a server may
+        lag behind ``send``); False on timeout."""
+        ...
+
+    def release(self, run_id: str, timeout_s: float | None) -> bool:
+        """The run is stopped: deliver what is left within ``timeout_s`` and let go of it;
+        False when something stays queued for ``cairn sync``."""
+        ...
+
+    def stop_requested(self, run_id: str) -> bool:
+        """Whether someone asked the run to stop (``cairn runs stop``, the dashboard), as
+        far as the last answer from the store says."""
+        ...
 
     def close(self) -> None: ...

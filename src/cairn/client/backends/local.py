@@ -31,6 +31,7 @@ class LocalBackend:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._stop_requested: set[str] = set()
 
     def create_run(
         self,
@@ -85,8 +86,11 @@ class LocalBackend:
     def get_file(self, run_id: str, path: str) -> FileRecord:
         return self.store.get_file(run_id, path)
 
-    def download(self, sha256: str, destination: str) -> str:
-        return self.store.artifacts.download(sha256, destination)
+    def download(self, run_id: str, file: FileRecord, destination: str) -> str:
+        return self.store.artifacts.download(file.sha256, destination)
+
+    def resume(self, record: RunRecord) -> int:
+        return record.last_seq
 
     def layout(self, run_id: str) -> RunLayout:
         kinds: dict[str, str] = {}
@@ -103,8 +107,20 @@ class LocalBackend:
 
     def send(self, run_id: str, ops: Sequence[Op]) -> None:
         result = self.store.apply_ops(run_id, ops)
+        if result.stop_requested:
+            self._stop_requested.add(run_id)
         for message in result.rejected:
             warnings.warn(f"cairn: {message}", CairnWarning, stacklevel=2)
+
+    def settle(self, run_id: str, timeout_s: float | None) -> bool:
+        return True  # send() stored it already
+
+    def release(self, run_id: str, timeout_s: float | None) -> bool:
+        self._stop_requested.discard(run_id)
+        return True
+
+    def stop_requested(self, run_id: str) -> bool:
+        return run_id in self._stop_requested
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,120 @@
+"""A real Cairn server in a subprocess on loopback, which a test may kill and restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import postgres_database
+
+_SERVE = """
+import sys, uvicorn
+from cairn.server.app import create_app
+from cairn.store.store import Store
+store = Store.open(sys.argv[1], artifacts_url=sys.argv[2], stale_after_s=float(sys.argv[4]))
+uvicorn.run(create_app(store), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """``cairn.server`` over one store, on a fixed port so that a restart comes back at the
+    same address."""
+
+    def __init__(self, store_url: str, artifacts: str, log: Path, stale_after_s: float) -> None:
+        self.store_url = store_url
+        self.artifacts = artifacts
+        self.log = log
+        self.stale_after_s = stale_after_s
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _SERVE,
+                    self.store_url,
+                    self.artifacts,
+                    str(self.port),
+                    str(self.stale_after_s),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{self.url}/api/v1/projects", timeout=1)
+                return
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(self.log.read_text()) from None
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, connections cut mid-request."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A running server over a fresh SQLite file or PostgreSQL database. Runs count as
+    crashed 3 s after their last heartbeat."""
+    artifacts = str(tmp_path / "server-artifacts")
+    log = tmp_path / "server.log"
+    if request.param == "sqlite":
+        process = ServerProcess(f"sqlite:///{tmp_path / 'server.db'}", artifacts, log, 3.0)
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+        return
+    with postgres_database() as url:
+        process = ServerProcess(url, artifacts, log, 3.0)
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+@pytest.fixture
+def client_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The client machine's folder (its outboxes); no CAIRN_* from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("CAIRN_"):
+            monkeypatch.delenv(name)
+    folder = str(tmp_path / "client" / ".cairn")
+    monkeypatch.setenv("CAIRN_HOME", folder)
+    return folder
