@@ -356,5 +356,36 @@ def store_upgrade(home: HomeOption = None) -> None:
     console.print(f"store at {folder} is up to date")
 
 
+db_app = typer.Typer(help="Manage a team server's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    store: Annotated[str, typer.Option(help="sqlite:///path/cairn.db or postgresql+psycopg://...")],
+) -> None:
+    """Create or upgrade the schema of a store; safe while replicas start or run."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cairn.store import migrate
+    from cairn.store.engine import make_engine
+
+    try:
+        engine = make_engine(store)
+    except SQLAlchemyError as exc:  # a malformed URL or an unknown driver
+        console.print(f"[red]error:[/red] --store {store!r}: {exc}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    try:
+        migrate.upgrade(engine)
+        revision = migrate.current_revision(engine)
+    except SQLAlchemyError as exc:
+        reason = str(exc).splitlines()[0]
+        console.print(f"[red]error:[/red] cannot upgrade {engine.url!r}: {reason}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+    console.print(f"store at {engine.url!r} is at schema {revision}", highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

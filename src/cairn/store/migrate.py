@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from cairn.errors import SchemaOutdated
+from cairn.store.dialect import lock_schema
 from cairn.store.engine import WRITE
 
 __all__ = ["HEAD_REVISION", "current_revision", "upgrade"]
@@ -50,12 +51,14 @@ def upgrade(engine: Engine, *, create: bool = True, revision: str = "head") -> N
     if not create:
         raise SchemaOutdated(
             f"the store at {engine.url!r} is not at schema {HEAD_REVISION}; "
-            "run `cairn store upgrade` first"
+            "run `cairn db upgrade --store URL` first"
         )
     config = _config()
-    # One write transaction around the whole upgrade: a second process starting at the same
-    # moment waits for the lock, then finds the schema current and does nothing.
+    # One write transaction holding the schema lock around the whole upgrade: a second
+    # process starting at the same moment (another replica) waits for the lock, then finds
+    # the schema current and does nothing.
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        lock_schema(conn)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 
@@ -64,5 +67,6 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Step the schema back to ``revision`` (used by tests and by operators)."""
     config = _config()
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        lock_schema(conn)
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
