@@ -13,6 +13,7 @@ from rich.table import Table
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
+    from cairn.client.backends.http_api import ServerApi
     from cairn.store.records import RunRecord
     from cairn.store.store import Store
 
@@ -242,8 +243,16 @@ def runs_delete(
     console.print(f"deleted {record.key}")
 
 
-# The only functions of the `runs stop` / `runs delete` commands that reach the store; a
-# team server's client takes their place when one is configured.
+# The only functions of the `runs stop` / `runs delete` commands that reach the store: a
+# team server's API when CAIRN_URL is set, else the embedded store.
+
+
+def _server() -> ServerApi | None:
+    from cairn.client.backends.http_api import ServerApi
+    from cairn.settings import Settings
+
+    settings = Settings.from_env()
+    return None if settings.url is None else ServerApi(settings.url, token=settings.token)
 
 
 def _runs_store(home: str | None) -> Store:
@@ -255,15 +264,28 @@ def _runs_store(home: str | None) -> Store:
 
 
 def _find_run(ref: str, *, project: str | None, home: str | None) -> RunRecord:
+    api = _server()
+    if api is not None:
+        with api:
+            return api.get_run(ref, project=project)
     return _runs_store(home).get_run(ref, project=project)
 
 
 def _stop_run(ref: str, *, project: str | None, home: str | None) -> RunRecord:
+    api = _server()
+    if api is not None:
+        with api:
+            return api.request_stop(ref, project=project)
     store = _runs_store(home)
     return store.request_stop(store.get_run(ref, project=project).id)
 
 
 def _delete_run(run_id: str, *, home: str | None) -> None:
+    api = _server()
+    if api is not None:
+        with api:
+            api.delete_run(run_id)
+        return
     _runs_store(home).delete_run(run_id)
 
 

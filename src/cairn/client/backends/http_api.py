@@ -96,6 +96,14 @@ class ServerApi:
         params = {} if project is None else {"project": project}
         return run_record(self._json("GET", f"/runs/{_segment(ref)}", params=params))
 
+    def request_stop(self, ref: str, *, project: str | None = None) -> RunRecord:
+        """Ask a running run to stop (its client sees it at the next heartbeat)."""
+        params = {} if project is None else {"project": project}
+        return run_record(self._json("POST", f"/runs/{_segment(ref)}/stop", params=params))
+
+    def delete_run(self, run_id: str) -> None:
+        self.request("DELETE", f"/runs/{_segment(run_id)}")
+
     def list_runs(
         self, project: str, *, filter: str, sort: str, limit: int | None, offset: int
     ) -> tuple[list[str], dict[str, dict[str, Any]]]:
