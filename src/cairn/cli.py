@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cairn.cli_tokens import token_app
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ runs_app = typer.Typer(help="List and inspect runs.", no_args_is_help=True)
 store_app = typer.Typer(help="Manage the experiment database.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(store_app, name="store")
+app.add_typer(token_app, name="token")
 
 # Piped output has no terminal width; wide tables would wrap every cell, so assume a wide page.
 console = Console(width=None if Console().is_terminal else 200)
@@ -331,19 +333,45 @@ def server(
     artifacts: Annotated[str, typer.Option(help="A folder, or s3://bucket/prefix")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port.")] = 1,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Serve without tokens: whoever can connect may read and change every run. "
+            "Only on loopback, unless --insecure.",
+        ),
+    ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option("--insecure", help="Allow --no-auth on a non-loopback address."),
+    ] = False,
 ) -> None:
-    """Serve the REST API (/api/v1, docs at /docs) over a store for a team."""
+    """Serve the REST API (/api/v1, docs at /docs) over a store for a team. Every request
+    needs a token from `cairn token create` (sent as `Authorization: Bearer`), unless
+    --no-auth."""
     from cairn.server.main import serve
 
-    if host not in _LOOPBACK:
-        # Tokens arrive with the access-control part of the team server; until then only
-        # this machine may connect.
+    if no_auth and host not in _LOOPBACK:
+        if not insecure:
+            console.print(
+                f"[red]error:[/red] refusing to listen on {host} without authentication: "
+                "anyone on the network could read and change every run. Drop --no-auth "
+                "(clients then need a token from `cairn token create`), listen on "
+                "--host 127.0.0.1, or add --insecure if every machine that can reach this "
+                "port is trusted.",
+                highlight=False,
+            )
+            raise typer.Exit(code=2)
         console.print(
-            f"[red]error:[/red] refusing to listen on {host}: the server has no "
-            "authentication yet; use --host 127.0.0.1"
+            f"[yellow]warning:[/yellow] serving {host} without authentication (--insecure): "
+            "anyone who can reach this port may read and change every run",
+            highlight=False,
         )
-        raise typer.Exit(code=2)
-    serve(store, artifacts, host, port)
+    try:
+        serve(store, artifacts, host, port, auth=not no_auth, workers=workers)
+    except CairnError as exc:
+        raise _fail(exc) from exc
 
 
 @app.command("ui")

@@ -7,11 +7,15 @@
     │   ├── UnsupportedValue               400 unsupported_value
     │   └── QuerySyntaxError               400 query_syntax
     ├── ConfigError                        400 config_error
+    ├── AuthError                          401 auth_error
+    │   ├── Unauthorized                   401 unauthorized
+    │   └── Forbidden                      403 forbidden
     ├── NotFound (LookupError)             404 not_found
     │   ├── ProjectNotFound                404 project_not_found
     │   ├── RunNotFound                    404 run_not_found
     │   ├── FieldNotFound                  404 field_not_found
-    │   └── ArtifactNotFound               404 artifact_not_found
+    │   ├── ArtifactNotFound               404 artifact_not_found
+    │   └── TokenNotFound                  404 token_not_found
     ├── Conflict                           409 conflict
     │   ├── AlreadyExists                  409 already_exists
     │   └── RunFinished                    409 run_finished
@@ -31,11 +35,13 @@ from typing import ClassVar
 __all__ = [
     "AlreadyExists",
     "ArtifactNotFound",
+    "AuthError",
     "BackendError",
     "CairnError",
     "ConfigError",
     "Conflict",
     "FieldNotFound",
+    "Forbidden",
     "IntegrityError",
     "InvalidInput",
     "InvalidPath",
@@ -46,7 +52,9 @@ __all__ = [
     "RunNotFound",
     "SchemaOutdated",
     "StoreError",
+    "TokenNotFound",
     "TypeClash",
+    "Unauthorized",
     "UnsupportedValue",
 ]
 
@@ -104,6 +112,26 @@ class ConfigError(CairnError):
     code = "config_error"
 
 
+class AuthError(CairnError):
+    """The team server refused the request's credentials."""
+
+    status = 401
+    code = "auth_error"
+
+
+class Unauthorized(AuthError):
+    """No access token, or one the server does not know or has revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(AuthError):
+    """The token is valid but does not reach that project, or its role is too small."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(CairnError, LookupError):
     """Something asked for by name or id does not exist."""
 
@@ -125,6 +153,10 @@ class FieldNotFound(NotFound):
 
 class ArtifactNotFound(NotFound):
     code = "artifact_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
 
 
 class Conflict(CairnError):

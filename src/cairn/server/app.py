@@ -20,11 +20,14 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 def create_app(
     store: Store,
     *,
+    auth: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_blob_bytes: int | None = None,
 ) -> FastAPI:
     """The Cairn server over ``store``; the caller keeps the store and closes it.
 
+    ``auth`` makes every /api/v1 route ask for a token (``server/auth.py``); without it,
+    anyone who can connect may read and change everything (``cairn ui`` on loopback).
     ``max_body_bytes`` caps request bodies (413 above it); ``max_blob_bytes`` caps blob
     uploads, which are streamed to disk (None: no cap).
 
@@ -42,6 +45,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.store = store
+    app.state.auth = auth
     app.state.max_body_bytes = max_body_bytes
     install_error_handlers(app)
     app.include_router(api_router())

@@ -73,7 +73,9 @@ async def _cairn_error(_: Request, exc: Exception) -> Response:
         details = {"position": exc.position, "text": exc.text}
     if exc.status >= 500:
         logger.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
-    return error_response(exc.status, exc.code, str(exc), details)
+    # RFC 9110: a 401 names the scheme the client should use.
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(exc.status, exc.code, str(exc), details, headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:

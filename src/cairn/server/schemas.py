@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord
+from cairn.store.tokens import Role, TokenRecord
 from cairn.types import FieldKind, RunStatus, SeriesKind
 from cairn.wire import encode_float
 
@@ -38,6 +39,10 @@ __all__ = [
     "SeriesList",
     "SeriesPoints",
     "SeriesSummary",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenInfo",
+    "TokenList",
 ]
 
 # Bounds follow the database columns, so that PostgreSQL never sees an overlong value.
@@ -211,6 +216,43 @@ class FileList(BaseModel):
 class BlobStored(BaseModel):
     sha256: str
     size_bytes: int
+
+
+class TokenInfo(BaseModel):
+    """An access token, without its secret."""
+
+    id: int
+    user: str
+    project: str | None = Field(description="null: a server-wide token (every project)")
+    role: Role
+    description: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="updated at most once a minute")
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, record: TokenRecord) -> TokenInfo:
+        # Field names match the record's attributes one to one.
+        return cls.model_validate(record, from_attributes=True)
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenInfo]
+
+
+class TokenCreate(_Request):
+    """``POST /projects/{project}/tokens``: a token scoped to that project."""
+
+    user: Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"\S")]
+    role: Role
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class TokenCreated(BaseModel):
+    """A new token. Its secret is in this answer only: the server keeps a hash."""
+
+    token: str = Field(description="the secret, for `Authorization: Bearer`; shown once")
+    info: TokenInfo
 
 
 class OpsBatch(BaseModel):

@@ -35,6 +35,7 @@ from cairn.errors import (
 )
 from cairn.ops import AppendOp, Op, UploadOp
 from cairn.store import chunks, live, migrate
+from cairn.store import tokens as access
 from cairn.store.apply import ApplyResult, StoredFile, apply_ops
 from cairn.store.artifacts import ArtifactStore
 from cairn.store.downsample import downsample
@@ -59,6 +60,7 @@ from cairn.store.schema import (
     series_chunks,
     series_entries,
 )
+from cairn.store.tokens import NewToken, Principal, Role, TokenRecord
 from cairn.store.values import field_value
 from cairn.types import FieldKind, RunStatus, SeriesKind
 
@@ -542,6 +544,74 @@ class Store:
         if row is None:
             raise FieldNotFound(f"run has no file at {path!r}")
         return _file_record(row._mapping)
+
+    # -- access tokens --------------------------------------------------------------------
+
+    def create_token(
+        self,
+        *,
+        user: str,
+        role: str | Role,
+        project: str | None = None,
+        description: str = "",
+    ) -> NewToken:
+        """A new access token for ``user`` with ``role`` in ``project`` (created when new);
+        ``project=None`` makes a server-wide token that reaches every project. The secret is
+        in the result only: the store keeps its SHA-256.
+
+        Raises InvalidInput for an empty user, an unknown role or a bad project name.
+
+        >>> store = Store.open("sqlite://", artifacts_url="memory://doctest-tokens")
+        >>> new = store.create_token(user="alice", role="editor", project="mnist")
+        >>> store.authenticate(new.secret).role.value
+        'editor'
+        """
+        with self._write() as conn:
+            project_id = None if project is None else self._ensure_project(conn, project)
+            return access.create_token(
+                conn,
+                user=user,
+                role=role,
+                project=project,
+                project_id=project_id,
+                description=description,
+                now=time.time(),
+            )
+
+    def list_tokens(
+        self, *, project: str | None = None, include_revoked: bool = False
+    ) -> list[TokenRecord]:
+        """Tokens scoped to ``project`` (None: every token, server-wide ones included),
+        oldest first, without secrets. Raises ProjectNotFound."""
+        with self._read() as conn:
+            project_id = None if project is None else self._project_id(conn, project)
+            return access.list_tokens(conn, project_id=project_id, include_revoked=include_revoked)
+
+    def revoke_token(self, token_id: int, *, project: str | None = None) -> TokenRecord:
+        """Revoke a token; every server on this database refuses it from now on. With
+        ``project``, only a token scoped to that project is found.
+
+        Raises TokenNotFound, ProjectNotFound."""
+        with self._write() as conn:
+            project_id = None if project is None else self._project_id(conn, project)
+            return access.revoke_token(conn, token_id, project_id=project_id, now=time.time())
+
+    def authenticate(self, secret: str) -> Principal:
+        """Who holds ``secret``, and what the token reaches. Raises Unauthorized for a
+        secret that is malformed, unknown or revoked."""
+        with self._read() as conn:
+            principal, last_used_at = access.authenticate(conn, secret)
+        now = time.time()
+        if last_used_at is None or now - last_used_at >= access.TOUCH_EVERY_S:
+            with self._write() as conn:
+                access.touch(conn, principal.token_id, now=now)
+        return principal
+
+    def _project_id(self, conn: Connection, name: str) -> int:
+        found = conn.execute(select(projects.c.id).where(projects.c.name == name)).scalar()
+        if found is None:
+            raise ProjectNotFound(f"no project named {name!r}; `cairn projects` lists them")
+        return int(found)
 
 
 def _series_record(r: RowMapping) -> SeriesRecord:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from cairn.server.routes import fields, files, ops, projects, runs, series
+from cairn.server.auth import authorize
+from cairn.server.routes import fields, files, ops, projects, runs, series, tokens
 
 __all__ = ["api_router"]
 
 
 def api_router() -> APIRouter:
-    """Every /api/v1 route."""
-    router = APIRouter(prefix="/api/v1")
-    for module in (projects, runs, fields, series, files, ops):
+    """Every /api/v1 route, each behind the access check (``auth.authorize``)."""
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
+    for module in (projects, runs, fields, series, files, tokens, ops):
         router.include_router(module.router)
     return router

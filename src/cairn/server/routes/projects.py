@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from cairn.server.auth import current_principal
 from cairn.server.deps import StoreDep
 from cairn.server.schemas import ErrorBody, Project, ProjectList
 
@@ -13,9 +14,14 @@ router = APIRouter(tags=["projects"])
 
 
 @router.get("/projects")
-def list_projects(store: StoreDep) -> ProjectList:
-    """Every project with its run count and last activity, by name."""
-    return ProjectList(projects=[Project.of(p) for p in store.list_projects()])
+def list_projects(request: Request, store: StoreDep) -> ProjectList:
+    """Every project the token reaches (with auth off: every project), with its run count
+    and last activity, by name."""
+    principal = current_principal(request)
+    records = [
+        p for p in store.list_projects() if principal is None or principal.reaches(p.name)
+    ]
+    return ProjectList(projects=[Project.of(p) for p in records])
 
 
 @router.get("/projects/{project}", responses={404: {"model": ErrorBody}})
