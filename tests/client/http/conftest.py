@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import postgres_database
 
 _SERVE = """
