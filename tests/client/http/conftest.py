@@ -20,7 +20,8 @@ import sys, uvicorn
 from cairn.server.app import create_app
 from cairn.store.store import Store
 store = Store.open(sys.argv[1], artifacts_url=sys.argv[2], stale_after_s=float(sys.argv[4]))
-uvicorn.run(create_app(store), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+app = create_app(store, auth=sys.argv[5] == "auth")
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
 
 
@@ -35,7 +36,16 @@ class ServerProcess:
     """``cairn.server`` over one store, on a fixed port so that a restart comes back at the
     same address."""
 
-    def __init__(self, store_url: str, artifacts: str, log: Path, stale_after_s: float) -> None:
+    def __init__(
+        self,
+        store_url: str,
+        artifacts: str,
+        log: Path,
+        stale_after_s: float,
+        *,
+        auth: bool = False,
+    ) -> None:
+        self.auth = auth
         self.store_url = store_url
         self.artifacts = artifacts
         self.log = log
@@ -55,6 +65,7 @@ class ServerProcess:
                     self.artifacts,
                     str(self.port),
                     str(self.stale_after_s),
+                    "auth" if self.auth else "open",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
