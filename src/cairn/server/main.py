@@ -23,6 +23,12 @@ WORKER_CONFIG_ENV = "_CAIRN_SERVER_WORKER_CONFIG"
 person sets, so it is not declared in settings.py."""
 
 
+GRACEFUL_SHUTDOWN_S = 5
+"""How long a stopping server lets open requests finish. Live streams (SSE) last until
+their client leaves: without a limit, Ctrl-C would wait for every open dashboard tab.
+Browsers reconnect on their own."""
+
+
 def serve(
     store_url: str,
     artifacts_url: str,
@@ -48,7 +54,13 @@ def serve(
             store.close()
             _serve_workers(store_url, artifacts_url, host, port, auth=auth, workers=workers)
         else:
-            uvicorn.run(create_app(store, auth=auth), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(store, auth=auth),
+                host=host,
+                port=port,
+                log_level="info",
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            )
     finally:
         store.close()
 
@@ -66,6 +78,7 @@ def _serve_workers(
             port=port,
             workers=workers,
             log_level="info",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     finally:
         os.environ.pop(WORKER_CONFIG_ENV, None)
