@@ -14,6 +14,13 @@ a crash mid-write never leaves half a blob under a valid key:
 
 On a local folder the move is a rename (atomic); on object stores such as S3 it is a
 copy, which is still all-or-nothing per object.
+
+Memory stays bounded by a few blocks whatever the blob's size: files are opened with an
+explicit ``block_size`` because s3fs would otherwise buffer 50 MiB per read and per
+written part. Object stores are configured the way their libraries are, never by Cairn:
+for S3, ``AWS_ENDPOINT_URL`` (any S3-compatible store), ``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_PROFILE``, or fsspec's own
+``FSSPEC_S3_<OPTION>`` variables (``FSSPEC_S3_ENDPOINT_URL``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ from cairn.errors import ArtifactNotFound, IntegrityError, InvalidInput
 __all__ = ["ArtifactStore", "StoredBlob"]
 
 BLOCK_BYTES = 1024 * 1024
+MIN_PART_BYTES = 5 * 1024 * 1024
+"""S3's smallest multipart part; parts grow with the file so that it fits in S3's
+10,000 parts (5 MiB parts would cap a file at 48 GiB)."""
+_MAX_PARTS = 9_000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -120,8 +131,9 @@ class ArtifactStore:
             source = open(path, "rb")
         except OSError as exc:
             raise InvalidInput(f"cannot read file to store {path!r}: {exc.strerror}") from exc
+        part_bytes = max(MIN_PART_BYTES, -(-os.fstat(source.fileno()).st_size // _MAX_PARTS))
         with source, self._temporary(f"{folder}/{uuid.uuid4().hex}.tmp") as temp:
-            with self.fs.open(temp, "wb") as target:
+            with self.fs.open(temp, "wb", block_size=part_bytes) as target:
                 sha256, size = _copy_hashing(source, target)
             blob = StoredBlob(sha256, size)
             key = self._key(blob.sha256)
@@ -232,7 +244,7 @@ class ArtifactStore:
         reads (see ``download``). Raises ArtifactNotFound, InvalidInput."""
         key = self._key(sha256)
         try:
-            source = self.fs.open(key, "rb")
+            source = self.fs.open(key, "rb", block_size=BLOCK_BYTES)
         except FileNotFoundError as exc:
             raise ArtifactNotFound(f"artifact {sha256} is missing from {self.root}") from exc
         with source:
