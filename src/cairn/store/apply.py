@@ -70,8 +70,14 @@ def apply_ops(
 ) -> ApplyResult:
     """Apply ``ops`` to ``run_id``; ``stored`` maps ``id(op)`` of uploads and file appends to
     what the artifact store holds for them. The caller owns the transaction."""
+    # FOR UPDATE: two replicas handed the same resent batch at once would otherwise both
+    # read the old last_seq and both apply it (PostgreSQL's READ COMMITTED); the second now
+    # waits, then reads the new last_seq and skips. SQLite's BEGIN IMMEDIATE already
+    # serialises writers, and SQLAlchemy leaves the clause out there.
     last_seq, stop_at = conn.execute(
-        select(runs.c.last_seq, runs.c.stop_requested_at).where(runs.c.id == run_id)
+        select(runs.c.last_seq, runs.c.stop_requested_at)
+        .where(runs.c.id == run_id)
+        .with_for_update()
     ).one()
     result = ApplyResult(last_seq=last_seq, stop_requested=stop_at is not None)
     writer = _Writer(conn, run_id, now, result)
