@@ -3,15 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup web demo test lint bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed web
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,images]'
 	touch $@
+
+# The dashboard (web/, TypeScript) built into the Python package, which serves it at /.
+# Needs Node.js 20+ and npm; rebuilt only when its sources change.
+DASHBOARD := src/cairn/server/dashboard_dist/index.html
+WEB_SOURCES := web/package.json web/package-lock.json web/index.html web/vite.config.ts \
+	web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
+
+web: $(DASHBOARD)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@command -v npm >/dev/null || { echo "make web: npm not found; install Node.js 20+ (https://nodejs.org)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+
+$(DASHBOARD): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
 
 demo: setup
 	$(BIN)/python examples/digits_sweep.py
@@ -27,4 +42,4 @@ bench: setup
 	$(BIN)/python benchmarks/run.py --write docs/benchmarks.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache web/node_modules src/cairn/server/dashboard_dist

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 import cairn
+from cairn.server.dashboard import install_dashboard
 from cairn.server.errors import LastResort, install_error_handlers
 from cairn.server.limits import BodyLimit
 from cairn.server.routes import api_router
@@ -49,6 +50,7 @@ def create_app(
     app.state.max_body_bytes = max_body_bytes
     install_error_handlers(app)
     app.include_router(api_router())
+    install_dashboard(app)  # the web dashboard at /, for every GET no route answers
     # Added innermost first: LastResort sees every failure, BodyLimit every request body.
     app.add_middleware(LastResort)
     app.add_middleware(
