@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.engine import Connection
 
+from cairn.errors import InvalidInput
 from cairn.ops import (
     AddTagsOp,
     AppendOp,
@@ -85,6 +86,7 @@ def apply_ops(
         if op.seq and op.seq <= last_seq:
             result.skipped_seen += 1
             continue
+        _refuse_nul(op)
         writer.apply(op, stored.get(id(op)))
         result.applied += 1
         result.last_seq = max(result.last_seq, op.seq)
@@ -92,6 +94,24 @@ def apply_ops(
     if result.last_seq > last_seq:
         conn.execute(update(runs).where(runs.c.id == run_id).values(last_seq=result.last_seq))
     return result
+
+
+def _refuse_nul(op: Op) -> None:
+    """PostgreSQL refuses NUL in text and SQLite keeps it: refuse it on both, before any
+    write, so that the batch fails whole the same way on either store."""
+    texts: list[object] = []
+    if isinstance(op, SetOp):
+        texts = [op.value]
+    elif isinstance(op, (AddTagsOp, RemoveTagsOp)):
+        texts = list(op.tags)
+    elif isinstance(op, AppendOp) and op.kind is SeriesKind.STRING:
+        texts = list(op.values)
+    elif isinstance(op, StatusOp):
+        texts = [op.traceback]
+    for text in texts:
+        if isinstance(text, str) and "\x00" in text:
+            where = getattr(op, "path", "tags" if isinstance(op, (AddTagsOp, RemoveTagsOp)) else "")
+            raise InvalidInput(f"{where}: text may not contain NUL characters, got {text!r:.60}")
 
 
 class _Writer:

@@ -200,7 +200,13 @@ class Store:
         description: str = "",
         run_id: str | None = None,
     ) -> RunRecord:
-        """Create a running run in ``project`` (created if new) with the next short id."""
+        """Create a running run in ``project`` (created if new) with the next short id.
+        Raises InvalidInput for a text with a NUL character, AlreadyExists for a taken id."""
+        texts = {"name": name, "description": description, "owner": owner, "host": host}
+        for what, text in [*texts.items(), *(("tags", tag) for tag in tags)]:
+            # PostgreSQL refuses NUL in text and SQLite would keep it: refuse it on both.
+            if "\x00" in text:
+                raise InvalidInput(f"run {what} {text!r:.60}: text may not contain NUL characters")
         run_id = run_id or str(uuid.uuid4())
         now = time.time()
         with self._write() as conn:

@@ -34,9 +34,14 @@ __all__ = ["DEFAULT_LIVE", "LivePolicy", "router"]
 
 router = APIRouter(tags=["live"])
 
+# Errors are JSON even on a stream route: a bare {"model": ...} would be documented under
+# the route's own media type (text/event-stream), which the answer does not have.
+_JSON_ERROR = {
+    "application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}}
+}
 _ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody},
-    404: {"model": ErrorBody},
+    400: {"description": "Bad Request", "content": _JSON_ERROR},
+    404: {"description": "Not Found", "content": _JSON_ERROR},
 }
 LastEventId = Annotated[
     str | None,
