@@ -12,7 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["Machine", "Row", "build_rows", "markdown", "print_table"]
+__all__ = [
+    "REMOTE_HEADING",
+    "Machine",
+    "Row",
+    "build_rows",
+    "markdown",
+    "print_table",
+    "remote_markdown",
+    "split_page",
+]
 
 Results = Mapping[str, Any]  # one tracker's JSON payload, as the workload scripts write it
 
@@ -24,8 +33,12 @@ class Row:
     label: str
     cairn: str
     mlflow: str
-    target: float  # in ``unit``: seconds per operation, or points per second
-    unit: str = "s"  # "s" (lower is better) or "points/s" (higher is better)
+    target: float | None  # in ``unit``; None where Cairn has no target
+    unit: str = "s"  # "s" or "MB" (lower is better), "points/s" (higher is better)
+
+    @property
+    def is_lower_better(self) -> bool:
+        return self.unit != "points/s"
 
 
 @dataclass(frozen=True)
@@ -48,17 +61,17 @@ class Line:
         a, b = self.cairn.value, self.mlflow.value
         if not a or not b:
             return "—"
-        times = b / a if self.row.unit == "s" else a / b
+        times = b / a if self.row.is_lower_better else a / b
         word = "faster" if times >= 1 else "slower"
         times = times if times >= 1 else 1 / times
         return f"×{times:,.0f} {word}" if times >= 10 else f"×{times:.1f} {word}"
 
     @property
     def met(self) -> str:
-        value = self.cairn.value
-        if value is None:
+        value, target = self.cairn.value, self.row.target
+        if value is None or target is None:
             return "—"
-        is_met = value <= self.row.target if self.row.unit == "s" else value >= self.row.target
+        is_met = value <= target if self.row.is_lower_better else value >= target
         return "yes" if is_met else "**no**"
 
 
@@ -109,9 +122,11 @@ def _cell(results: Results | None, key: str) -> Cell:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """``4.3 µs``, ``12 ms``, ``2.21 s`` or ``630,000 points/s``."""
+    """``4.3 µs``, ``12 ms``, ``2.21 s``, ``630,000 points/s`` or ``95 MB``."""
     if value is None:
         return "—"
+    if unit == "MB":
+        return f"{value:,.0f} MB"
     if unit != "s":
         return f"{value:,.0f} {unit}"
     for scale, name in ((1e-6, "µs"), (1e-3, "ms"), (1.0, "s")):
@@ -122,7 +137,9 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def format_target(row: Row) -> str:
-    sign = "≤" if row.unit == "s" else "≥"
+    if row.target is None:
+        return "—"
+    sign = "≤" if row.is_lower_better else "≥"
     return f"{sign} {format_value(row.target, row.unit)}"
 
 
@@ -147,7 +164,7 @@ def print_table(lines: list[Line], title: str) -> None:
         table.add_column(header, justify="left" if i == 0 else "right")
     for line in lines:
         cells = _cells(line)
-        met = "[green]yes[/]" if line.met == "yes" else f"[red]{line.met.strip('*')}[/]"
+        met = {"yes": "[green]yes[/]", "—": "—"}.get(line.met, f"[red]{line.met.strip('*')}[/]")
         table.add_row(*map(escape, cells[:-1]), met)
     console = Console()
     if not console.is_terminal:  # a pipe or a log file: don't squeeze the table into 80 columns
@@ -243,3 +260,115 @@ ratio MLflow/Cairn, or throughput ratio Cairn/MLflow).
   stops at once pays for all of it, a run that trains for a second or more pays nothing.
 - The machine is shared: expect run-to-run noise of ±20% on the small numbers.
 """
+
+
+# -- the team server section ---------------------------------------------------------------
+
+REMOTE_HEADING = "## Team server (remote)"
+
+
+def split_page(text: str) -> tuple[str, str]:
+    """An existing page's embedded part and its remote section (either may be empty), so
+    that a run measuring one section keeps the other."""
+    head, found, tail = text.partition("\n" + REMOTE_HEADING + "\n")
+    return head.rstrip() + "\n", (REMOTE_HEADING + "\n" + tail) if found else ""
+
+
+def _markdown_table(lines: list[Line]) -> str:
+    table = ["| " + " | ".join(HEADERS) + " |", "|" + " --- |" * len(HEADERS)]
+    return "\n".join(table + ["| " + " | ".join(_cells(line)) + " |" for line in lines])
+
+
+def remote_markdown(
+    tables: Mapping[str, list[Line]], machine: Machine, *, command: str, date: str, quick: bool
+) -> str:
+    """The "Team server (remote)" section: one table per store, then how it was measured."""
+    parts = []
+    for store, lines in tables.items():
+        missed = [line.row.label for line in lines if line.met == "**no**"]
+        parts.append(f"### {STORE_NAMES.get(store, store)}\n\n{_markdown_table(lines)}\n")
+        if missed:
+            parts.append("Targets missed: " + "; ".join(missed) + ".\n")
+    notes = []
+    for store, lines in tables.items():
+        for line in lines:
+            notes.append(
+                f"- **{line.row.label}** ({store}): Cairn: {line.cairn.note or '—'}. "
+                f"MLflow: {line.mlflow.note or '—'}."
+            )
+    size_note = (
+        "\n> Measured with `--quick` (every size about 10× smaller): a smoke test, not the "
+        "published numbers.\n"
+        if quick
+        else ""
+    )
+    return REMOTE_PAGE.format(
+        command=command,
+        date=date,
+        machine=machine,
+        size_note=size_note,
+        tables="\n".join(parts),
+        notes="\n".join(notes),
+    )
+
+
+STORE_NAMES = {"sqlite": "SQLite store", "postgresql": "PostgreSQL store"}
+
+REMOTE_PAGE = """\
+{REMOTE_HEADING}
+
+Cairn's team server (`cairn server`, one process) against MLflow's tracking server
+(`mlflow server`, its default workers), both on loopback, each over the same kind of
+store: a SQLite file, and a fresh PostgreSQL database at 127.0.0.1:5432. Same driver run:
+
+```bash
+{command}
+```
+
+- date: {date}
+- machine: {machine.cores} cores shared with other work, {machine.cpu}; client, server
+  and database all on these 2 cores, so every number is lower than on a real deployment
+- Python {machine.python}; Cairn {machine.cairn}; MLflow {machine.mlflow}
+{size_note}
+{tables}
+Every number is a median (p95 where the row says so); "Cairn vs MLflow" is how many times
+faster Cairn was. Runs on this shared machine vary by ±30%; the ratios are the stable part.
+
+### What each row measured
+
+{notes}
+
+### Method
+
+- Each tracker's script (`workloads/cairn_remote.py`, `workloads/mlflow_remote.py`) starts
+  its server as a subprocess in its own session on a free loopback port, over a fresh store,
+  runs every workload against it, stops the whole process group, then does the same on the
+  next store. Cairn: `cairn server --store URL --artifacts DIR --host 127.0.0.1 --port P
+  --no-auth`; MLflow: `mlflow server --backend-store-uri URL --default-artifact-root DIR
+  --host 127.0.0.1 --port P` (PostgreSQL through psycopg2).
+- Durable points/s: Cairn from the first `log()` until `run.wait()` returned — the client
+  writes every batch to its outbox on disk (fsync'd), the shipper thread POSTs it, and
+  `wait()` returns when the server has acknowledged all of it. MLflow through
+  `MlflowClient().log_batch` of 1,000 metrics a call, its fastest path (synchronous: stored
+  when it returns). With 8 clients: 8 processes, each with its own run, get ready (imports,
+  run created), are released together, and the rate is all their points over the time from
+  the first start to the last end.
+- Per-batch latency: Cairn: the time of one `POST /api/v1/runs/{{id}}/ops` of 1,000 points
+  of one series, encoded as the outbox stores it (gzip JSON), through the client's own
+  `ServerApi`; MLflow: the time of one `log_batch` of 1,000 metrics (the calls of the
+  durable rows). With 8 clients, all 8 post at once.
+- `log()` per point: as in the embedded section, blocks of 1,000 calls, on a run whose
+  client ships to the server; MLflow's `log_metric` is one synchronous request each.
+- Run create + stop: `cairn.init(url=..., capture=False)` then `stop()`, which waits until
+  the server has the run's final status; MLflow `start_run()` + `end_run()`.
+- Reads: Cairn `cairn.get_run(key)["x"].fetch_values()` with `CAIRN_URL` set (a DataFrame);
+  MLflow `MlflowClient().get_metric_history` (a list of `Metric`), and for the
+  downsampled read the request MLflow's UI makes for a chart,
+  `GET /ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?max_results=1000`.
+- Server start and memory: the store is first filled with runs (three parameters, a tag,
+  a 10-point series, finished) through each tracker's own store layer in-process — MLflow
+  within a time budget, so it may hold fewer runs; then the server is started several
+  times, timed from launch until a first API request answered 200. After the last start,
+  one run listing (100 runs), 2 s idle, and the RSS of the server process plus all its
+  descendants (psutil).
+""".replace("{REMOTE_HEADING}", REMOTE_HEADING)

@@ -2,6 +2,10 @@
 docs/benchmarks.md.
 
     .venv/bin/python benchmarks/run.py [--write docs/benchmarks.md] [--quick]
+        [--section embedded|remote] [--store sqlite|postgresql]
+
+Two sections: the embedded store (Cairn's library vs MLflow's library over SQLite), and the
+team server (``cairn server`` vs ``mlflow server`` on loopback, over SQLite and PostgreSQL).
 
 MLflow lives in its own virtual environment, ``benchmarks/.venv-mlflow``, made on the first
 run from ``benchmarks/requirements-mlflow.txt`` and reused afterwards.
@@ -30,7 +34,16 @@ RESULTS = HERE / "results"
 
 sys.path[:0] = [str(HERE), str(WORKLOADS)]
 
-from report import Line, Machine, Row, build_rows, markdown, print_table  # noqa: E402
+from report import (  # noqa: E402
+    Line,
+    Machine,
+    Row,
+    build_rows,
+    markdown,
+    print_table,
+    remote_markdown,
+    split_page,
+)
 from timing import Sizes  # noqa: E402
 
 
@@ -54,6 +67,33 @@ def rows_for(sizes: Sizes) -> list[Row]:
     ]
 
 
+def remote_rows_for(sizes: Sizes, store: str) -> list[Row]:
+    """The team-server table of one store; keys are ``<store>/<result>``."""
+    clients = sizes.remote_clients
+
+    def row(label: str, key: str, target: float | None, unit: str = "s") -> Row:
+        return Row(label, f"{store}/{key}", f"{store}/{key}", target, unit)
+
+    return [
+        row("points/s until durable on the server, 1 client", "durable_1", 200_000, "points/s"),
+        row(f"points/s until durable, {clients} clients at once", "durable_8", None, "points/s"),
+        row("per-batch latency, 1 client: median", "batch_1_median", None),
+        row("per-batch latency, 1 client: p95", "batch_1_p95", None),
+        row(f"per-batch latency, {clients} clients: median", "batch_8_median", None),
+        row(f"per-batch latency, {clients} clients: p95", "batch_8_p95", None),
+        row("log() per point, run on the server", "log", 5e-6),
+        row("run create + stop over HTTP", "create_stop", 0.020),
+        row(f"read {sizes.read_points:,} points over HTTP", "read_full", 0.050),
+        row(
+            f"read {sizes.read_points:,} → {sizes.downsample_points:,} points over HTTP",
+            "read_downsampled",
+            0.010,
+        ),
+        row("server start until first answer", "start", 2.0),
+        row(f"server RSS idle, {sizes.stored_runs:,} runs stored", "rss", 200, "MB"),
+    ]
+
+
 def ensure_mlflow_venv() -> Path:
     """Make ``benchmarks/.venv-mlflow`` with the pinned MLflow once; return its python."""
     python = MLFLOW_VENV / "bin" / "python"
@@ -72,7 +112,9 @@ def ensure_mlflow_venv() -> Path:
     return python
 
 
-def run_workloads(python: Path, script: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_workloads(
+    python: Path, script: str, args: argparse.Namespace, *, remote: bool = False
+) -> dict[str, Any]:
     """Run one tracker's workload script in its own process; return its JSON results."""
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         out = Path(folder, "results.json")
@@ -80,6 +122,8 @@ def run_workloads(python: Path, script: str, args: argparse.Namespace) -> dict[s
         command += ["--quick"] if args.quick else []
         for name in args.only:
             command += ["--only", name]
+        for store in args.store if remote else []:
+            command += ["--store", store]
         start = time.perf_counter()
         subprocess.run(command, check=True, cwd=REPO)
         print(f"{script}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
@@ -105,11 +149,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "quick": args.quick,
         "cairn": None,
         "mlflow": None,
+        "remote": None,
     }
-    if args.tracker in ("both", "cairn"):
-        measured["cairn"] = run_workloads(Path(sys.executable), "cairn_workload.py", args)
-    if args.tracker in ("both", "mlflow"):
-        measured["mlflow"] = run_workloads(ensure_mlflow_venv(), "mlflow_workload.py", args)
+    sections = args.section or ["embedded", "remote"]
+    cairn_side, mlflow_side = args.tracker in ("both", "cairn"), args.tracker in ("both", "mlflow")
+    if "embedded" in sections:
+        if cairn_side:
+            measured["cairn"] = run_workloads(Path(sys.executable), "cairn_workload.py", args)
+        if mlflow_side:
+            measured["mlflow"] = run_workloads(ensure_mlflow_venv(), "mlflow_workload.py", args)
+    if "remote" in sections:
+        measured["remote"] = {"stores": args.store or ["sqlite", "postgresql"]}
+        if cairn_side:
+            measured["remote"]["cairn"] = run_workloads(
+                Path(sys.executable), "cairn_remote.py", args, remote=True
+            )
+        if mlflow_side:
+            measured["remote"]["mlflow"] = run_workloads(
+                ensure_mlflow_venv(), "mlflow_remote.py", args, remote=True
+            )
     print(f"raw results: {save_raw(measured).relative_to(REPO)}", file=sys.stderr)
     return measured
 
@@ -125,8 +183,22 @@ def parse_args() -> argparse.Namespace:
         "--only",
         action="append",
         default=[],
-        choices=("log", "durable", "read", "query", "create"),
-        help="run only this workload (repeatable)",
+        choices=("log", "durable", "read", "query", "create", "clients", "latency", "footprint"),
+        help="run only this workload (repeatable; the last three are remote only)",
+    )
+    parser.add_argument(
+        "--section",
+        action="append",
+        default=[],
+        choices=("embedded", "remote"),
+        help="run only this section (repeatable); --write keeps the other from the page",
+    )
+    parser.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        choices=("sqlite", "postgresql"),
+        help="remote section: only this store (repeatable)",
     )
     parser.add_argument(
         "--from-results",
@@ -143,14 +215,39 @@ def main() -> None:
     else:
         measured = measure(args)
     cairn, mlflow, quick = measured["cairn"], measured["mlflow"], measured["quick"]
-    lines: list[Line] = build_rows(rows_for(Sizes.pick(quick)), cairn, mlflow)
-    print_table(lines, f"Cairn vs MLflow — medians{' (--quick)' if quick else ''}")
-    if args.write:
-        machine = Machine.describe(cairn, mlflow)
+    sizes = Sizes.pick(quick)
+    suffix = " (--quick)" if quick else ""
+    old_embedded, old_remote = "", ""
+    if args.write and Path(args.write).exists():
+        old_embedded, old_remote = split_page(Path(args.write).read_text(encoding="utf-8"))
+    page = old_embedded
+    if cairn or mlflow:
+        lines: list[Line] = build_rows(rows_for(sizes), cairn, mlflow)
+        print_table(lines, f"Embedded: Cairn vs MLflow — medians{suffix}")
         page = markdown(
-            lines, machine, command=measured["command"], date=measured["date"], quick=quick
+            lines,
+            Machine.describe(cairn, mlflow),
+            command=measured["command"],
+            date=measured["date"],
+            quick=quick,
         )
-        Path(args.write).write_text(page, encoding="utf-8")
+    remote = measured.get("remote")
+    remote_page = old_remote
+    if remote:
+        r_cairn, r_mlflow = remote.get("cairn"), remote.get("mlflow")
+        tables = {}
+        for store in remote["stores"]:
+            tables[store] = build_rows(remote_rows_for(sizes, store), r_cairn, r_mlflow)
+            print_table(tables[store], f"Team server, {store}: Cairn vs MLflow — medians{suffix}")
+        remote_page = remote_markdown(
+            tables,
+            Machine.describe(r_cairn, r_mlflow),
+            command=measured["command"],
+            date=measured["date"],
+            quick=quick,
+        )
+    if args.write:
+        Path(args.write).write_text(page.rstrip() + "\n\n" + remote_page, encoding="utf-8")
         print(f"wrote {args.write}", file=sys.stderr)
 
 

@@ -56,6 +56,20 @@ class Sizes:
     query_repeats: int = 5
     mlflow_query_setup_budget_s: float = 300.0
     create_runs: int = 30
+    # the remote benchmarks (team server vs MLflow's tracking server)
+    remote_clients: int = 8
+    client_points: int = 250_000
+    mlflow_client_points: int = 10_000
+    mlflow_remote_points: int = 50_000
+    mlflow_read_repeats: int = 3
+    mlflow_start_repeats: int = 2
+    client_repeats: int = 2
+    latency_batches: int = 200
+    latency_batch: int = 1_000
+    mlflow_remote_log_calls: int = 100
+    stored_runs: int = 10_000
+    mlflow_stored_runs_budget_s: float = 120.0
+    start_repeats: int = 3
 
     @classmethod
     def pick(cls, quick: bool) -> Sizes:
@@ -75,6 +89,17 @@ class Sizes:
             query_repeats=3,
             mlflow_query_setup_budget_s=60.0,
             create_runs=5,
+            client_points=25_000,
+            mlflow_client_points=2_000,
+            mlflow_remote_points=5_000,
+            mlflow_read_repeats=2,
+            mlflow_start_repeats=1,
+            client_repeats=1,
+            latency_batches=30,
+            mlflow_remote_log_calls=20,
+            stored_runs=1_000,
+            mlflow_stored_runs_budget_s=30.0,
+            start_repeats=2,
         )
 
 
