@@ -220,6 +220,14 @@ def test_run_page_overview_and_charts(page: Page, dashboard_url: str, screenshot
     assert chart_points(page, "val/loss") == 12
     expect(charts.locator("[data-series^='monitoring/']")).to_have_count(0)
     screenshot("run-charts")
+    page.emulate_media(color_scheme="dark")  # the dark mode follows the system
+    page.reload()
+    expect(charts.locator("[data-series='train/loss'] canvas")).to_have_count(1)
+    background = page.evaluate("getComputedStyle(document.body.parentElement).backgroundColor")
+    assert background == "rgb(18, 21, 27)"
+    screenshot("run-charts-dark")
+    page.emulate_media(color_scheme="light")
+    page.reload()
 
     page.get_by_label("log scale").check()
     assert query_of(page)["log"] == ["1"]
