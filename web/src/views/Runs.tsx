@@ -150,7 +150,6 @@ export function RunsView({ project }: { project: string }) {
           },
         );
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [queryKey],
   );
 
