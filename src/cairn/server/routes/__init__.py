@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from cairn.server.auth import authorize
-from cairn.server.routes import fields, files, live, ops, projects, runs, series, tokens
+from cairn.server.routes import (
+    fields,
+    file_series,
+    files,
+    live,
+    ops,
+    projects,
+    runs,
+    series,
+    tokens,
+)
 
 __all__ = ["api_router"]
 
@@ -13,6 +23,6 @@ __all__ = ["api_router"]
 def api_router() -> APIRouter:
     """Every /api/v1 route, each behind the access check (``auth.authorize``)."""
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
-    for module in (projects, runs, fields, series, files, tokens, ops, live):
+    for module in (projects, runs, fields, series, file_series, files, tokens, ops, live):
         router.include_router(module.router)
     return router
