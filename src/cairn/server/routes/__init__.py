@@ -9,6 +9,7 @@ from cairn.server.routes import (
     fields,
     file_series,
     files,
+    importance,
     live,
     ops,
     projects,
@@ -25,4 +26,5 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
     for module in (projects, runs, fields, series, file_series, files, tokens, ops, live):
         router.include_router(module.router)
+    router.include_router(importance.router)  # the compare view's parameter importance
     return router
