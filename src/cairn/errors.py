@@ -15,7 +15,8 @@
     │   ├── RunNotFound                    404 run_not_found
     │   ├── FieldNotFound                  404 field_not_found
     │   ├── ArtifactNotFound               404 artifact_not_found
-    │   └── TokenNotFound                  404 token_not_found
+    │   ├── TokenNotFound                  404 token_not_found
+    │   └── ViewNotFound                   404 view_not_found
     ├── Conflict                           409 conflict
     │   ├── AlreadyExists                  409 already_exists
     │   └── RunFinished                    409 run_finished
@@ -56,6 +57,7 @@ __all__ = [
     "TypeClash",
     "Unauthorized",
     "UnsupportedValue",
+    "ViewNotFound",
 ]
 
 
@@ -157,6 +159,12 @@ class ArtifactNotFound(NotFound):
 
 class TokenNotFound(NotFound):
     code = "token_not_found"
+
+
+class ViewNotFound(NotFound):
+    """No saved view of the dashboard with that id in that project."""
+
+    code = "view_not_found"
 
 
 class Conflict(CairnError):

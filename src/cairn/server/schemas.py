@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cairn.store.records import FileRecord, ProjectRecord, RunRecord, SeriesRecord
 from cairn.store.tokens import Role, TokenRecord
+from cairn.store.views import MAX_NAME_CHARS, MAX_STATE_CHARS, ViewRecord
 from cairn.types import FieldKind, RunStatus, SeriesKind
 from cairn.wire import encode_float
 
@@ -24,6 +25,9 @@ __all__ = [
     "FieldList",
     "FileInfo",
     "FileList",
+    "GroupAggregate",
+    "GroupList",
+    "GroupRow",
     "OpsBatch",
     "OpsResult",
     "Project",
@@ -43,6 +47,10 @@ __all__ = [
     "TokenCreated",
     "TokenInfo",
     "TokenList",
+    "View",
+    "ViewCreate",
+    "ViewList",
+    "ViewPatch",
 ]
 
 # Bounds follow the database columns, so that PostgreSQL never sees an overlong value.
@@ -295,3 +303,67 @@ class RunDeleted(BaseModel):
 
     id: str
     key: str
+
+
+ViewName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S")]
+ViewState = Annotated[str, StringConstraints(max_length=MAX_STATE_CHARS)]
+
+
+class View(BaseModel):
+    """A saved view of the dashboard's runs table."""
+
+    id: int
+    project: str
+    name: str
+    state: str = Field(
+        description="the runs table's query string (filter, sort, cols, status, tag, group)",
+        examples=["filter=parameters%2Flr+%3C+0.01&sort=-val%2Facc"],
+    )
+    created_by: str = Field(description="the user of the token that saved it; empty without auth")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, record: ViewRecord) -> View:
+        # Field names match the record's attributes one to one.
+        return cls.model_validate(record, from_attributes=True)
+
+
+class ViewList(BaseModel):
+    views: list[View]
+
+
+class ViewCreate(_Request):
+    """``POST /projects/{project}/views``."""
+
+    name: ViewName
+    state: ViewState = ""
+
+
+class ViewPatch(_Request):
+    """``PUT /projects/{project}/views/{view_id}``: the parts to change."""
+
+    name: ViewName | None = None
+    state: ViewState | None = None
+
+
+class GroupAggregate(BaseModel):
+    mean: FloatOrText | None
+    min: FloatOrText | None
+    max: FloatOrText | None
+
+
+class GroupRow(BaseModel):
+    kind: str = Field(description="what the value is (a field kind), or `missing`")
+    value: Any = Field(description="the group's value; null for runs without the path")
+    filter: str = Field(description="a filter selecting exactly this group's runs")
+    count: int
+    aggregates: dict[str, GroupAggregate] = Field(description="column -> mean, min, max")
+
+
+class GroupList(BaseModel):
+    by: str
+    columns: list[str] = Field(description="the number columns aggregated")
+    groups: list[GroupRow]
+    total_groups: int
+    total_runs: int

@@ -15,7 +15,7 @@ from cairn.store.engine import WRITE
 
 __all__ = ["HEAD_REVISION", "current_revision", "upgrade"]
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration; checked against the scripts by a test, so that opening an
 up-to-date store needs one SELECT instead of loading Alembic."""
 

@@ -40,6 +40,7 @@ __all__ = [
     "series_chunks",
     "series_entries",
     "tokens",
+    "views",
 ]
 
 CHUNK_POINTS = 4096
@@ -182,4 +183,18 @@ tokens = Table(
     Column("last_used_at", Float, nullable=True),
     Column("revoked_at", Float, nullable=True),
     Index(None, "project_id"),
+)
+
+views = Table(
+    "views",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    # the dashboard's state of the view: the runs table's query string (filter, sort, ...).
+    Column("state", Text, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("project_id", "name"),
 )

@@ -34,12 +34,14 @@ from cairn.errors import (
     RunNotFound,
 )
 from cairn.ops import AppendOp, Op, UploadOp
-from cairn.store import chunks, live, migrate
+from cairn.store import chunks, groups, live, migrate
 from cairn.store import tokens as access
+from cairn.store import views as saved_views
 from cairn.store.apply import ApplyResult, StoredFile, apply_ops
 from cairn.store.artifacts import ArtifactStore
 from cairn.store.downsample import downsample
 from cairn.store.engine import WRITE, make_engine
+from cairn.store.groups import GroupPage
 from cairn.store.live import ProjectProbe, RunProbe
 from cairn.store.records import (
     FileRecord,
@@ -62,6 +64,7 @@ from cairn.store.schema import (
 )
 from cairn.store.tokens import NewToken, Principal, Role, TokenRecord
 from cairn.store.values import field_value
+from cairn.store.views import ViewRecord
 from cairn.types import FieldKind, RunStatus, SeriesKind
 
 __all__ = ["SeriesPage", "Store"]  # SeriesPage re-exported for callers of read_series
@@ -612,6 +615,85 @@ class Store:
             with self._write() as conn:
                 access.touch(conn, principal.token_id, now=now)
         return principal
+
+    # -- saved views and groups of the dashboard -----------------------------------------
+
+    def list_views(self, project: str) -> list[ViewRecord]:
+        """The project's saved views, by name. Raises ProjectNotFound."""
+        with self._read() as conn:
+            return saved_views.list_views(conn, self._project_id(conn, project), project)
+
+    def get_view(self, project: str, view_id: int) -> ViewRecord:
+        """One saved view. Raises ProjectNotFound, ViewNotFound."""
+        with self._read() as conn:
+            return saved_views.get_view(conn, self._project_id(conn, project), project, view_id)
+
+    def create_view(
+        self, project: str, *, name: str, state: str, created_by: str = ""
+    ) -> ViewRecord:
+        """Save a named view (the dashboard's query string ``state``) in ``project``.
+
+        Raises ProjectNotFound, InvalidInput, and AlreadyExists for a name taken in the
+        project.
+
+        >>> store = Store.open("sqlite://", artifacts_url="memory://doctest-views")
+        >>> _ = store.create_run("mnist")
+        >>> store.create_view("mnist", name="best", state="sort=-val/acc").state
+        'sort=-val/acc'
+        """
+        with self._write() as conn:
+            return saved_views.create_view(
+                conn,
+                self._project_id(conn, project),
+                project,
+                name=name,
+                state=state,
+                created_by=created_by,
+                now=time.time(),
+            )
+
+    def update_view(
+        self, project: str, view_id: int, *, name: str | None = None, state: str | None = None
+    ) -> ViewRecord:
+        """Rename a saved view or replace its state.
+
+        Raises ProjectNotFound, ViewNotFound, InvalidInput, AlreadyExists."""
+        with self._write() as conn:
+            project_id = self._project_id(conn, project)
+            return saved_views.update_view(
+                conn, project_id, project, view_id, name=name, state=state, now=time.time()
+            )
+
+    def delete_view(self, project: str, view_id: int) -> None:
+        """Delete a saved view. Raises ProjectNotFound, ViewNotFound."""
+        with self._write() as conn:
+            saved_views.delete_view(conn, self._project_id(conn, project), project, view_id)
+
+    def group_runs(
+        self,
+        project: str,
+        *,
+        by: str,
+        filter: str = "",
+        columns: Sequence[str] = (),
+        limit: int = 1000,
+    ) -> GroupPage:
+        """The runs matching ``filter`` grouped by their value at ``by`` (a field path, or
+        sys/status, sys/owner, sys/host), with count and mean/min/max of each number
+        column per group (see groups.py).
+
+        Raises ProjectNotFound, QuerySyntaxError, InvalidInput.
+
+        >>> store = Store.open("sqlite://", artifacts_url="memory://doctest-groups")
+        >>> run = store.create_run("mnist")
+        >>> [(g.value, g.count) for g in store.group_runs("mnist", by="sys/status").groups]
+        [('running', 1)]
+        """
+        key_columns, source = groups.group_key(by, cutoff=self.cutoff())
+        value_columns = groups.value_columns(columns)
+        matching = self._matching_runs(project, filter, select(*key_columns).select_from(source))
+        with self._read() as conn:
+            return groups.group_runs(conn, matching, by=by, columns=value_columns, limit=limit)
 
     def _project_id(self, conn: Connection, name: str) -> int:
         found = conn.execute(select(projects.c.id).where(projects.c.name == name)).scalar()

@@ -9,6 +9,7 @@ from cairn.server.routes import (
     fields,
     file_series,
     files,
+    groups,
     importance,
     live,
     ops,
@@ -16,6 +17,7 @@ from cairn.server.routes import (
     runs,
     series,
     tokens,
+    views,
 )
 
 __all__ = ["api_router"]
@@ -25,6 +27,8 @@ def api_router() -> APIRouter:
     """Every /api/v1 route, each behind the access check (``auth.authorize``)."""
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
     for module in (projects, runs, fields, series, file_series, files, tokens, ops, live):
+        router.include_router(module.router)
+    for module in (groups, views):  # the dashboard's grouping and saved views
         router.include_router(module.router)
     router.include_router(importance.router)  # the compare view's parameter importance
     return router

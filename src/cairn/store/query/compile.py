@@ -51,7 +51,7 @@ from cairn.store.query.parser import (
 from cairn.store.schema import fields, files, run_tags, runs, series
 from cairn.types import FieldKind, RunStatus, SeriesKind
 
-__all__ = ["compile_filter", "compile_sort", "effective_status"]
+__all__ = ["compile_filter", "compile_sort", "effective_status", "number_value"]
 
 Predicate = Callable[[ColumnElement[Any]], ColumnElement[bool]]
 
@@ -319,6 +319,17 @@ def _sort_clauses(key: SortKey, cutoff: float) -> list[ColumnElement[Any]]:
     # Numbers first, then text, then runs without a value; each group in the asked order.
     group = case((number.is_not(None), 0), (text.is_not(None), 1), else_=2)
     return [group.asc(), directed(number), directed(text)]
+
+
+def number_value(key: SortKey) -> ColumnElement[Any]:
+    """A run's number at ``key.path`` as a correlated scalar subquery over ``runs``: a
+    number field, else a float series' last value (or ``key.summary``); NULL when missing
+    or NaN. What sorting uses, and what the runs table's group aggregates average.
+
+    >>> "coalesce" in str(number_value(SortKey("val/acc"))).lower()
+    True
+    """
+    return _number_value(key)
 
 
 def _number_value(key: SortKey) -> ColumnElement[Any]:
