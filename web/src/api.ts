@@ -49,7 +49,7 @@ export function apiUrl(path: string, query: Record<string, string | number | str
   return `${API}${path}${qs ? `?${qs}` : ""}`;
 }
 
-async function request<T>(method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function request<T>(method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {

@@ -7,10 +7,12 @@ import { Link } from "../App";
 import { ColumnChooser } from "../components/ColumnChooser";
 import { FilterBox } from "../components/FilterBox";
 import { FirstRun } from "../components/FirstRun";
+import { SavedViews } from "../components/SavedViews";
 import { ErrorBox, Spinner, StatusBadge } from "../components/Status";
 import { formatTime, formatValue, isTime } from "../format";
 import { navigate, runPath, useLocation, withQuery } from "../router";
 import { useApi } from "../useApi";
+import { GroupBy, GroupedRuns } from "./GroupedRuns";
 
 const PAGE = 200;
 const ROW_HEIGHT = 32;
@@ -103,6 +105,7 @@ export function RunsView({ project }: { project: string }) {
   const tags = split(query.get("tag"));
   const selected = split(query.get("sel"));
   const colsParam = query.get("cols");
+  const groupBy = query.get("group") ?? "";
 
   // A sample of runs, every column: what the column chooser and the completion offer.
   const sample = useApi((signal) => api.runs(project, { limit: SAMPLE }, signal), [project]);
@@ -248,11 +251,14 @@ export function RunsView({ project }: { project: string }) {
                 <span className="muted">Tick runs to compare them</span>
               )}
               <ColumnChooser known={known} columns={columns} onChange={(c) => set({ cols: c.join(",") })} />
+              <GroupBy known={known} value={groupBy} onChange={(by) => set({ group: by })} />
+              <SavedViews project={project} />
             </div>
           </div>
           {error && !syntaxError ? <ErrorBox error={error} onRetry={() => setAttempt((a) => a + 1)} /> : null}
           {sample.error && !error ? <ErrorBox error={sample.error} onRetry={sample.reload} /> : null}
-          <div className="runs-table" ref={scroller} data-testid="runs-table" role="table" aria-rowcount={total ?? 0}>
+          {groupBy ? <GroupedRuns project={project} by={groupBy} filter={sent.text} columns={columns} /> : null}
+          <div className="runs-table" ref={scroller} hidden={Boolean(groupBy)} data-testid="runs-table" role="table" aria-rowcount={total ?? 0}>
             <div className="runs-header" role="row" style={{ gridTemplateColumns: template, width: gridWidth }}>
               <div className="cell check" role="columnheader">
                 <input
