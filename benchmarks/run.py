@@ -128,6 +128,11 @@ def run_workloads(
         subprocess.run(command, check=True, cwd=REPO)
         print(f"{script}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
         results: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        # Kept at once: a later script failing must not lose half an hour of measurements.
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"partial-{script.removesuffix('.py')}.json").write_text(
+            json.dumps(results, indent=2), encoding="utf-8"
+        )
         return results
 
 

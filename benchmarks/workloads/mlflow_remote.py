@@ -52,7 +52,7 @@ from timing import (
 )
 
 PROBE = "/api/2.0/mlflow/experiments/search?max_results=1"
-POSTGRES_DRIVER = ""  # postgresql:// is psycopg2, MLflow's documented driver
+POSTGRES_DRIVER = "+psycopg2"  # MLflow's documented driver; SQLAlchemy 2.1 defaults to psycopg 3
 
 
 def _say(message: str) -> None:
