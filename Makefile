@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 # The dashboard (web/, TypeScript) built into the Python package, which serves it at /.
 # Needs Node.js 20+ and npm; rebuilt only when its sources change.
 DASHBOARD := src/cairn/server/dashboard_dist/index.html
+DEMO_PORT ?= 5000
 WEB_SOURCES := web/package.json web/package-lock.json web/index.html web/vite.config.ts \
 	web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
 
@@ -28,8 +29,11 @@ web/node_modules/.package-lock.json: web/package-lock.json
 $(DASHBOARD): web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build
 
+# Trains the sweep, then serves the dashboard on it until Ctrl-C (it blocks).
 demo: setup
 	$(BIN)/python examples/digits_sweep.py
+	@echo "Serving the dashboard on the demo store: open http://127.0.0.1:$(DEMO_PORT)/projects/digits (Ctrl-C stops it)"
+	$(BIN)/cairn ui --home .cairn --port $(DEMO_PORT)
 
 test: setup
 	$(BIN)/python -m pytest

@@ -34,6 +34,7 @@ RESULTS = HERE / "results"
 
 sys.path[:0] = [str(HERE), str(WORKLOADS)]
 
+from dashboard_report import dashboard_markdown, print_dashboard, split_dashboard  # noqa: E402
 from report import (  # noqa: E402
     Line,
     Machine,
@@ -173,6 +174,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             measured["remote"]["mlflow"] = run_workloads(
                 ensure_mlflow_venv(), "mlflow_remote.py", args, remote=True
             )
+    if "dashboard" in sections:
+        # Only when asked: it fills a store of 10,000 runs first (see dashboard.py).
+        measured["dashboard"] = run_workloads(Path(sys.executable), "dashboard.py", args)
     print(f"raw results: {save_raw(measured).relative_to(REPO)}", file=sys.stderr)
     return measured
 
@@ -195,8 +199,9 @@ def parse_args() -> argparse.Namespace:
         "--section",
         action="append",
         default=[],
-        choices=("embedded", "remote"),
-        help="run only this section (repeatable); --write keeps the other from the page",
+        choices=("embedded", "remote", "dashboard"),
+        help="run only this section (repeatable; default: embedded and remote, dashboard "
+        "only when named); --write keeps the others from the page",
     )
     parser.add_argument(
         "--store",
@@ -223,8 +228,10 @@ def main() -> None:
     sizes = Sizes.pick(quick)
     suffix = " (--quick)" if quick else ""
     old_embedded, old_remote = "", ""
+    old_dashboard = ""
     if args.write and Path(args.write).exists():
-        old_embedded, old_remote = split_page(Path(args.write).read_text(encoding="utf-8"))
+        text, old_dashboard = split_dashboard(Path(args.write).read_text(encoding="utf-8"))
+        old_embedded, old_remote = split_page(text)
     page = old_embedded
     if cairn or mlflow:
         lines: list[Line] = build_rows(rows_for(sizes), cairn, mlflow)
@@ -251,8 +258,16 @@ def main() -> None:
             date=measured["date"],
             quick=quick,
         )
+    dashboard_page = old_dashboard
+    if measured.get("dashboard"):
+        print_dashboard(measured["dashboard"])
+        dashboard_page = dashboard_markdown(
+            measured["dashboard"], command=measured["command"], date=measured["date"]
+        )
     if args.write:
-        Path(args.write).write_text(page.rstrip() + "\n\n" + remote_page, encoding="utf-8")
+        parts = [page.rstrip(), remote_page.rstrip(), dashboard_page.rstrip()]
+        text = "\n\n".join(part for part in parts if part) + "\n"
+        Path(args.write).write_text(text, encoding="utf-8")
         print(f"wrote {args.write}", file=sys.stderr)
 
 

@@ -379,13 +379,16 @@ def ui(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     home: HomeOption = None,
 ) -> None:
-    """Serve the embedded store on 127.0.0.1 (the API now; the dashboard when it lands)."""
+    """Serve the dashboard and the API of the embedded store on 127.0.0.1 until Ctrl-C."""
     from cairn.client.home import find_home
     from cairn.server.main import serve
     from cairn.settings import Settings
 
     folder = os.path.abspath(home or find_home(Settings.from_env()))
-    console.print(f"serving {folder} at http://127.0.0.1:{port}/ (API docs: /docs)")
+    console.print(
+        f"serving {folder}: dashboard at http://127.0.0.1:{port}/ (API docs: /docs); "
+        "Ctrl-C stops it"
+    )
     serve(
         f"sqlite:///{os.path.join(folder, 'cairn.db')}",
         os.path.join(folder, "artifacts"),
