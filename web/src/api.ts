@@ -226,3 +226,54 @@ export function toNumber(value: unknown): number | null {
   if (value === "-Infinity") return -Infinity;
   return null;
 }
+
+// ---- edits, stop, file bytes and live streams (the run page and the runs table) ----
+
+/** What `PATCH /runs/{ref}` takes: each part optional. */
+export interface RunPatch {
+  name?: string;
+  description?: string;
+  add_tags?: string[];
+  remove_tags?: string[];
+}
+
+export const edits = {
+  /** Change a run's name or description, add or remove tags; answers the run. */
+  update: (runId: string, patch: RunPatch) => request<Run>("PATCH", apiUrl(`/runs/${enc(runId)}`), patch),
+  /** Ask a running run to stop (its client ends it as aborted); answers the run. */
+  stop: (runId: string) => request<Run>("POST", apiUrl(`/runs/${enc(runId)}/stop`)),
+};
+
+/** The address of the file logged at `step` of a file series. */
+export const fileSeriesUrl = (runId: string, path: string, step: number, inline = false) =>
+  apiUrl(`/runs/${enc(runId)}/file-series/${encPath(path)}`, { step, inline: inline ? "true" : undefined });
+
+/** The bytes at an API address (a file, a file series entry), with the token if any. */
+export async function fetchBlob(url: string, signal?: AbortSignal): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: headers(), signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", `Cannot reach the Cairn server (${String(err)}). Is it still running?`);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let error: { code?: string; message?: string } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    } catch {
+      error = undefined;
+    }
+    throw new ApiError(response.status, error?.code ?? "http", error?.message ?? `The server answered ${response.status}`);
+  }
+  return response.blob();
+}
+
+/** Open a Server-Sent Events stream (`/runs/{ref}/events`, `/projects/{p}/events`) with
+ * fetch, not EventSource, so that the token goes with it; see live/stream.ts. */
+export function openEventStream(path: string, lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+  const h: Record<string, string> = { ...(headers() as Record<string, string>), Accept: "text/event-stream" };
+  if (lastEventId !== undefined) h["Last-Event-ID"] = lastEventId;
+  return fetch(apiUrl(path), { headers: h, signal, cache: "no-store" });
+}

@@ -205,7 +205,8 @@ def test_run_page_overview_and_charts(page: Page, dashboard_url: str, screenshot
     fields = httpx.get(f"{dashboard_url}/api/v1/runs/VISION-1/fields").json()["fields"]
     if "source/git/commit" in fields:  # a checkout without git has none
         expect(overview).to_contain_text(fields["source/git/commit"][:12])
-    expect(overview).to_contain_text("The **baseline** run of the sweep.")
+    expect(overview).to_contain_text("The baseline run of the sweep.")  # Markdown, rendered
+    expect(overview.get_by_test_id("markdown").locator("strong")).to_have_text("baseline")
     expect(overview.locator("dd").filter(has_text="cnn")).to_be_visible()
     screenshot("run-overview")
 

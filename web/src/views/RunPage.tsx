@@ -1,21 +1,26 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import type { ReactNode } from "react";
 
-import { api, download, hasToken, toNumber } from "../api";
+import { api, download, hasToken } from "../api";
 import type { FieldList, FileInfo, Run, SeriesSummary } from "../api";
-import { Chart } from "../components/Chart";
+import type { XAxis } from "../components/Chart";
 import { Console } from "../components/Console";
 import { FieldTree } from "../components/FieldTree";
+import { FilePreview, previewKind } from "../components/FilePreview";
+import { Gallery } from "../components/Gallery";
+import { useRunLive } from "../components/live/useRunLive";
+import { LiveBadge } from "../components/live/LiveBadge";
+import { StopButton } from "../components/live/StopButton";
+import { DescriptionEditor, TagEditor } from "../components/RunEdit";
+import { SeriesChart } from "../components/SeriesChart";
 import { ErrorBox, Spinner, StatusBadge } from "../components/Status";
 import { formatBytes, formatDuration, formatTime, formatValue } from "../format";
 import { navigate, useLocation, withQuery } from "../router";
 import { useApi } from "../useApi";
 
-/** Points asked of the server per chart: the server downsamples, keeping each bucket's
- * lowest and highest point, so spikes survive. */
-export const MAX_POINTS = 1500;
+export { MAX_POINTS } from "../components/SeriesChart";
 
-const TABS = ["overview", "charts", "monitoring", "console", "fields", "files"] as const;
+const TABS = ["overview", "charts", "monitoring", "console", "fields", "files", "gallery"] as const;
 type Tab = (typeof TABS)[number];
 
 /** Seconds the run has lasted; ticks while it runs. */
@@ -33,7 +38,20 @@ function useDuration(run: Run | undefined): number | undefined {
   return (end - start) / 1000;
 }
 
-function Overview({ run, fields }: { run: Run; fields: FieldList | undefined }) {
+/** The git diff the run was started with (`source/git/diff`), coloured. */
+function GitDiff({ runId, file }: { runId: string; file: FileInfo }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="git-diff" data-testid="git-diff">
+      <button type="button" className="secondary small" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? "Hide" : "Show"} the uncommitted changes ({formatBytes(file.size_bytes)})
+      </button>
+      {open ? <FilePreview url={api.fileUrl(runId, file.path)} name="diff.patch" mime="text/x-diff" sizeBytes={file.size_bytes} /> : null}
+    </div>
+  );
+}
+
+function Overview({ run, fields, files, onRun }: { run: Run; fields: FieldList | undefined; files: FileInfo[] | undefined; onRun: (run: Run) => void }) {
   const duration = useDuration(run);
   const f = fields?.fields ?? {};
   const argv = f["source/command/argv"];
@@ -61,8 +79,9 @@ function Overview({ run, fields }: { run: Run; fields: FieldList | undefined }) 
         <span className="muted">not captured</span>
       ),
     ],
-    ["tags", run.tags.length ? run.tags.map((t) => <span className="tag" key={t}>{t}</span>) : "—"],
+    ["tags", <TagEditor runId={run.id} tags={run.tags} onSaved={onRun} />],
   ];
+  const diff = files?.find((file) => file.path === "source/git/diff");
   return (
     <div className="overview" data-testid="overview">
       <dl className="facts">
@@ -73,8 +92,9 @@ function Overview({ run, fields }: { run: Run; fields: FieldList | undefined }) 
           </div>
         ))}
       </dl>
+      {diff ? <GitDiff runId={run.id} file={diff} /> : null}
       <h3>Description</h3>
-      {run.description ? <p className="description">{run.description}</p> : <p className="muted">No description.</p>}
+      <DescriptionEditor runId={run.id} description={run.description} onSaved={onRun} />
       {run.traceback ? (
         <>
           <h3>Traceback</h3>
@@ -85,34 +105,19 @@ function Overview({ run, fields }: { run: Run; fields: FieldList | undefined }) 
   );
 }
 
-/** One chart per float series, fetched downsampled. */
-function SeriesChart({ runId, summary, logScale }: { runId: string; summary: SeriesSummary; logScale: boolean }) {
-  const { data, error, reload } = useApi((signal) => api.points(runId, summary.path, { max_points: MAX_POINTS }, signal), [runId, summary.path]);
-  const lines = useMemo(
-    () => (data ? [{ name: summary.path, steps: data.steps, values: data.values.map(toNumber) }] : []),
-    [data, summary.path],
-  );
-  return (
-    <div className="chart-card" data-series={summary.path}>
-      {error ? <ErrorBox error={error} onRetry={reload} /> : null}
-      {!data && !error ? <Spinner label={`Loading ${summary.path}…`} /> : null}
-      {data ? (
-        <>
-          <Chart title={summary.path} lines={lines} logScale={logScale} />
-          <div className="chart-foot muted">
-            {data.total_count > data.steps.length
-              ? `${data.steps.length} of ${data.total_count} points (downsampled by the server)`
-              : `${data.total_count} points`}
-          </div>
-        </>
-      ) : null}
-    </div>
-  );
-}
+const X_AXES: [XAxis, string][] = [
+  ["step", "step"],
+  ["wall", "wall time"],
+  ["relative", "relative time"],
+];
 
-function Charts({ runId, series, monitoring }: { runId: string; series: SeriesSummary[]; monitoring: boolean }) {
+function Charts({ run, series, monitoring }: { run: Run; series: SeriesSummary[]; monitoring: boolean }) {
+  const runId = run.id;
   const { query } = useLocation();
   const logScale = query.get("log") === "1";
+  const x = (X_AXES.find(([v]) => v === query.get("x"))?.[0] ?? "step") as XAxis;
+  const smoothing = Math.min(0.99, Math.max(0, Number(query.get("smooth")) || 0));
+  const settings = { logScale, x, smoothing, startedAt: new Date(run.created_at).getTime() / 1000 };
   const search = query.get("q") ?? "";
   const floats = series.filter(
     (s) => s.kind === "float" && s.path.startsWith("monitoring/") === monitoring && s.path.toLowerCase().includes(search.toLowerCase()),
@@ -136,6 +141,29 @@ function Charts({ runId, series, monitoring }: { runId: string; series: SeriesSu
         <label className="toggle">
           <input type="checkbox" checked={logScale} onChange={(e) => navigate(withQuery({ log: e.target.checked ? "1" : undefined }))} /> log scale
         </label>
+        <label className="toggle">
+          x axis{" "}
+          <select value={x} aria-label="x axis" onChange={(e) => navigate(withQuery({ x: e.target.value === "step" ? undefined : e.target.value }))}>
+            {X_AXES.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="toggle smoothing">
+          smoothing{" "}
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            aria-label="smoothing"
+            onChange={(e) => navigate(withQuery({ smooth: Number(e.target.value) > 0 ? e.target.value : undefined }), { replace: true })}
+          />
+          <span className="smoothing-value">{smoothing.toFixed(2)}</span>
+        </label>
         <span className="muted">Scroll on a chart or drag its slider to zoom.</span>
       </div>
       {floats.length === 0 ? (
@@ -152,7 +180,7 @@ function Charts({ runId, series, monitoring }: { runId: string; series: SeriesSu
             <h3>{group}</h3>
             <div className="chart-grid">
               {items.map((s) => (
-                <SeriesChart key={s.path} runId={runId} summary={s} logScale={logScale} />
+                <SeriesChart key={s.path} runId={runId} summary={s} settings={settings} />
               ))}
             </div>
           </section>
@@ -162,49 +190,76 @@ function Charts({ runId, series, monitoring }: { runId: string; series: SeriesSu
 }
 
 function Files({ runId, files }: { runId: string; files: FileInfo[] }) {
+  const { query } = useLocation();
   if (!files.length) return <div className="empty-state">No files. Upload one with run["model"].upload("model.pt").</div>;
+  const shown = files.find((f) => f.path === query.get("file"));
   return (
-    <table className="plain-table" data-testid="files">
-      <thead>
-        <tr>
-          <th>path</th>
-          <th>name</th>
-          <th>type</th>
-          <th className="num">size</th>
-          <th>uploaded</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {files.map((f) => (
-          <tr key={f.path}>
-            <td>
-              <code>{f.path}</code>
-            </td>
-            <td>{f.name}</td>
-            <td>{f.mime}</td>
-            <td className="num">{formatBytes(f.size_bytes)}</td>
-            <td>{formatTime(f.created_at)}</td>
-            <td>
-              <a
-                href={api.fileUrl(runId, f.path)}
-                download={f.name}
-                onClick={(e) => {
-                  if (!hasToken()) return; // a plain link is enough without auth
-                  e.preventDefault();
-                  download(runId, f.path, f.name).catch((err: unknown) => window.alert(String(err)));
-                }}
-              >
-                Download
-              </a>{" "}
-              <a href={api.fileUrl(runId, f.path, true)} target="_blank" rel="noreferrer">
-                Open
-              </a>
-            </td>
+    <div className={`files-browser${shown ? " with-preview" : ""}`}>
+      <table className="plain-table" data-testid="files">
+        <thead>
+          <tr>
+            <th>path</th>
+            <th>name</th>
+            <th>type</th>
+            <th className="num">size</th>
+            <th>uploaded</th>
+            <th />
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {files.map((f) => (
+            <tr key={f.path} data-file={f.path} className={shown?.path === f.path ? "selected" : undefined}>
+              <td>
+                <button
+                  type="button"
+                  className="link-button"
+                  title={previewKind(f.mime, f.name) === "none" ? "No preview for this type" : "Preview"}
+                  onClick={() => navigate(withQuery({ file: shown?.path === f.path ? undefined : f.path }))}
+                >
+                  <code>{f.path}</code>
+                </button>
+              </td>
+              <td>{f.name}</td>
+              <td>{f.mime}</td>
+              <td className="num">{formatBytes(f.size_bytes)}</td>
+              <td>{formatTime(f.created_at)}</td>
+              <td>
+                <a
+                  href={api.fileUrl(runId, f.path)}
+                  download={f.name}
+                  onClick={(e) => {
+                    if (!hasToken()) return; // a plain link is enough without auth
+                    e.preventDefault();
+                    download(runId, f.path, f.name).catch((err: unknown) => window.alert(String(err)));
+                  }}
+                >
+                  Download
+                </a>{" "}
+                <a href={api.fileUrl(runId, f.path, true)} target="_blank" rel="noreferrer">
+                  Open
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {shown ? (
+        <section className="file-preview" data-testid="file-preview" data-file={shown.path}>
+          <div className="file-preview-head">
+            <h3>
+              <code>{shown.path}</code> <span className="muted">{shown.name}</span>
+            </h3>
+            <button type="button" className="secondary small" onClick={() => download(runId, shown.path, shown.name).catch((err: unknown) => window.alert(String(err)))}>
+              Download
+            </button>
+            <button type="button" className="secondary small" aria-label="Close the preview" onClick={() => navigate(withQuery({ file: undefined }))}>
+              ×
+            </button>
+          </div>
+          <FilePreview url={api.fileUrl(runId, shown.path)} name={shown.name} mime={shown.mime} sizeBytes={shown.size_bytes} />
+        </section>
+      ) : null}
+    </div>
   );
 }
 
@@ -216,11 +271,17 @@ export function RunPage({ project, runKey }: { project: string; runKey: string }
   const fields = useApi((signal) => (runId ? api.fields(runId, signal) : Promise.resolve(undefined)), [runId]);
   const series = useApi((signal) => (runId ? api.series(runId, signal) : Promise.resolve(undefined)), [runId]);
   const files = useApi((signal) => (runId ? api.files(runId, signal) : Promise.resolve(undefined)), [runId]);
+  // While the run runs, its event stream brings the record and the series that grew;
+  // fields and files are refetched when it received ops.
+  const live = useRunLive(run.data, series.data?.series, () => {
+    fields.reload();
+    files.reload();
+  });
 
   if (run.error) return <ErrorBox error={run.error} onRetry={run.reload} />;
-  if (!run.data) return <Spinner label={`Loading ${runKey}…`} />;
-  const r = run.data;
-  const all = series.data?.series ?? [];
+  if (!live.run) return <Spinner label={`Loading ${runKey}…`} />;
+  const r = live.run;
+  const all = live.series ?? [];
   const counts: Record<Tab, number | undefined> = {
     overview: undefined,
     charts: all.filter((s) => s.kind === "float" && !s.path.startsWith("monitoring/")).length,
@@ -228,6 +289,7 @@ export function RunPage({ project, runKey }: { project: string; runKey: string }
     console: all.filter((s) => s.path === "monitoring/stdout" || s.path === "monitoring/stderr").reduce((n, s) => n + s.count, 0),
     fields: fields.data ? Object.keys(fields.data.fields).length : undefined,
     files: files.data?.files.length,
+    gallery: all.filter((s) => s.kind === "file").length,
   };
   const pending = (loaded: { error?: unknown; data?: unknown; reload: () => void; loading: boolean }) =>
     loaded.error ? null : !loaded.data ? <Spinner /> : null;
@@ -239,7 +301,14 @@ export function RunPage({ project, runKey }: { project: string; runKey: string }
           {r.key} <span className="run-name">{r.name}</span>
         </h1>
         <StatusBadge status={r.status} />
+        <StopButton run={r} onStopped={live.setRun} />
+        <LiveBadge state={live.state} />
       </div>
+      {live.isDeleted ? (
+        <div className="error-box" role="alert">
+          This run was deleted.
+        </div>
+      ) : null}
       <nav className="tabs" role="tablist">
         {TABS.map((t) => (
           <button
@@ -260,13 +329,14 @@ export function RunPage({ project, runKey }: { project: string; runKey: string }
       {series.error ? <ErrorBox error={series.error} onRetry={series.reload} /> : null}
       {files.error ? <ErrorBox error={files.error} onRetry={files.reload} /> : null}
       <div className="tab-body">
-        {tab === "overview" ? <Overview run={r} fields={fields.data} /> : null}
+        {tab === "overview" ? <Overview run={r} fields={fields.data} files={files.data?.files} onRun={live.setRun} /> : null}
         {tab === "charts" || tab === "monitoring" ? (
-          series.data ? <Charts runId={r.id} series={all} monitoring={tab === "monitoring"} /> : pending(series)
+          live.series ? <Charts run={r} series={all} monitoring={tab === "monitoring"} /> : pending(series)
         ) : null}
-        {tab === "console" ? (series.data ? <Console runId={r.id} series={all} /> : pending(series)) : null}
+        {tab === "console" ? (live.series ? <Console runId={r.id} series={all} /> : pending(series)) : null}
         {tab === "fields" ? (fields.data ? <FieldTree fields={fields.data} /> : pending(fields)) : null}
         {tab === "files" ? (files.data ? <Files runId={r.id} files={files.data.files} /> : pending(files)) : null}
+        {tab === "gallery" ? (live.series ? <Gallery runId={r.id} series={all} /> : pending(series)) : null}
       </div>
     </section>
   );

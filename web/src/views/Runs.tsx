@@ -7,6 +7,9 @@ import { Link } from "../App";
 import { ColumnChooser } from "../components/ColumnChooser";
 import { FilterBox } from "../components/FilterBox";
 import { FirstRun } from "../components/FirstRun";
+import { LiveBadge } from "../components/live/LiveBadge";
+import { useProjectLive } from "../components/live/useProjectLive";
+import { TagEditor } from "../components/RunEdit";
 import { SavedViews } from "../components/SavedViews";
 import { ErrorBox, Spinner, StatusBadge } from "../components/Status";
 import { formatTime, formatValue, isTime } from "../format";
@@ -72,7 +75,7 @@ function serverFilter(filter: string, statuses: string[], tags: string[]): { tex
 
 const split = (value: string | null) => (value ? value.split(",").filter(Boolean) : []);
 
-function Cell({ column, value, project, row }: { column: string; value: unknown; project: string; row: RunRow }) {
+function Cell({ column, value, project, row, onEdited }: { column: string; value: unknown; project: string; row: RunRow; onEdited?: () => void }) {
   if (column === "sys/id" || column === "sys/name") {
     return (
       <Link to={runPath(project, row.key)} title={formatValue(value)}>
@@ -81,6 +84,9 @@ function Cell({ column, value, project, row }: { column: string; value: unknown;
     );
   }
   if (column === "sys/status" && typeof value === "string") return <StatusBadge status={value} />;
+  if (column === "sys/tags" && Array.isArray(value) && onEdited) {
+    return <TagEditor runId={row.id} tags={value.map(String)} onSaved={onEdited} compact />;
+  }
   if (column === "sys/tags" && Array.isArray(value)) {
     return (
       <>
@@ -156,6 +162,26 @@ export function RunsView({ project }: { project: string }) {
     [queryKey],
   );
 
+  // Live: when the project's stream says runs were created, changed or deleted, the pages
+  // loaded are fetched again in place (throttled): no spinner, the scroll position kept.
+  const loaded = useRef<number[]>([]);
+  loaded.current = [...pages.keys()];
+  const refresh = useCallback(() => {
+    const mine = queryKey;
+    for (const page of loaded.current.length ? loaded.current : [0]) {
+      const cols = extraColumns.length ? extraColumns : ["sys/id"];
+      api.runs(project, { filter: sent.text, sort, limit: PAGE, offset: page * PAGE, columns: cols }).then(
+        (list) => {
+          if (generation.current !== mine) return;
+          setTotal(list.total);
+          setPages((old) => new Map(old).set(page, list.runs));
+        },
+        () => undefined, // a failed background refresh: the next change or reconnection retries
+      );
+    }
+  }, [queryKey]);
+  const liveState = useProjectLive(project, refresh);
+
   // The default columns come from the sample: wait for it rather than fetch twice.
   const ready = colsParam !== null || sample.data !== undefined || sample.error !== undefined;
   useEffect(() => {
@@ -207,6 +233,7 @@ export function RunsView({ project }: { project: string }) {
         <span className="muted" data-testid="run-total">
           {total === undefined ? "" : `${total} run${total === 1 ? "" : "s"}${sent.text ? " match" : ""}`}
         </span>
+        <LiveBadge state={liveState} />
       </div>
       {noRunsAtAll ? (
         <FirstRun project={project} />
@@ -316,7 +343,7 @@ export function RunsView({ project }: { project: string }) {
                     </div>
                     {columns.map((c) => (
                       <div className="cell" key={c} role="cell" data-column={c}>
-                        {row ? <Cell column={c} value={row.columns[c]} project={project} row={row} /> : <span className="muted">…</span>}
+                        {row ? <Cell column={c} value={row.columns[c]} project={project} row={row} onEdited={refresh} /> : <span className="muted">…</span>}
                       </div>
                     ))}
                   </div>
