@@ -1,6 +1,7 @@
 import type { MouseEvent, ReactNode } from "react";
 
 import { navigate, useLocation } from "./router";
+import { CompareView } from "./views/Compare";
 import { ProjectsView } from "./views/Projects";
 import { RunPage } from "./views/RunPage";
 import { RunsView } from "./views/Runs";
@@ -26,6 +27,9 @@ function route(path: string): { view: ReactNode; project?: string; run?: string 
     const project = parts[1];
     if (parts.length === 2 || (parts.length === 3 && parts[2] === "runs")) {
       return { view: <RunsView key={project} project={project} />, project };
+    }
+    if (parts.length === 3 && parts[2] === "compare") {
+      return { view: <CompareView key={project} project={project} />, project, run: "compare" };
     }
     if (parts.length === 4 && parts[2] === "runs") {
       return { view: <RunPage key={`${project}/${parts[3]}`} project={project} runKey={parts[3]} />, project, run: parts[3] };

@@ -15,6 +15,7 @@ import { ErrorBox, Spinner, StatusBadge } from "../components/Status";
 import { formatTime, formatValue, isTime } from "../format";
 import { navigate, runPath, useLocation, withQuery } from "../router";
 import { useApi } from "../useApi";
+import { comparePath } from "./Compare";
 import { GroupBy, GroupedRuns } from "./GroupedRuns";
 
 const PAGE = 200;
@@ -270,6 +271,11 @@ export function RunsView({ project }: { project: string }) {
               {selected.length ? (
                 <span className="selection" data-testid="selection">
                   {selected.length} selected for compare
+                  {selected.length >= 2 ? (
+                    <button type="button" data-testid="compare-button" onClick={() => navigate(comparePath(project, selected))}>
+                      Compare {selected.length}
+                    </button>
+                  ) : null}
                   <button type="button" className="secondary" onClick={() => set({ sel: undefined })}>
                     Clear
                   </button>
