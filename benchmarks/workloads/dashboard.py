@@ -193,6 +193,53 @@ def measure_compare_api(browser: Any, url: str, ids: list[str], repeats: int) ->
     return {"api_s": samples, "api_median_s": _median(samples), "api_points": points}
 
 
+# Installed before the page's scripts: when every chart card of the compare view has all
+# its runs' points (data-loaded = data-runs), then two animation frames later (ECharts
+# draws on the next frame after setOption), in ms since navigation start.
+_OBSERVE_COMPARE = """
+(() => {
+  const marks = {};
+  window.__bench = marks;
+  const check = () => {
+    if (marks.loaded !== undefined) return;
+    const cards = [...document.querySelectorAll('.chart-card[data-metric]')];
+    if (cards.length < %d) return;
+    const done = cards.every((c) => c.dataset.runs !== '0' && c.dataset.loaded === c.dataset.runs);
+    if (!done) return;
+    marks.loaded = performance.now();
+    requestAnimationFrame(() => requestAnimationFrame(() => { marks.drawn = performance.now(); }));
+  };
+  const options = { childList: true, subtree: true, attributes: true };
+  new MutationObserver(check).observe(document, options);
+})();
+"""
+
+
+def measure_compare_view(browser: Any, url: str, keys: list[str], repeats: int) -> dict[str, Any]:
+    """The compare view of ``keys`` x METRICS until its charts have drawn; {} when the
+    dashboard has no compare view."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    query = f"sel={','.join(keys)}&m={','.join(METRICS)}"
+    address = f"{url}/projects/{PROJECT}/compare?{query}"
+    samples: list[float] = []
+    for _ in range(repeats):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_init_script(_OBSERVE_COMPARE % len(METRICS))
+        try:
+            page = context.new_page()
+            page.goto(address)
+            try:
+                page.wait_for_selector("[data-testid=compare-view]", timeout=15_000)
+            except PlaywrightTimeout:  # a dashboard without the compare view
+                return {}
+            page.wait_for_function("window.__bench.drawn !== undefined", timeout=120_000)
+            samples.append(page.evaluate("window.__bench.drawn") / 1000)
+        finally:
+            context.close()
+    return {"render_s": samples, "render_median_s": _median(samples)}
+
+
 def measure(home: str, sizes: Sizes) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -233,6 +280,9 @@ def measure(home: str, sizes: Sizes) -> dict[str, Any]:
                     store.close()
                 _say("compare (API part)")
                 results["compare"] = measure_compare_api(browser, url, ids, sizes.repeats)
+                _say("compare view")
+                view = measure_compare_view(browser, url, keys, sizes.repeats)
+                results["compare"].update(view)
             finally:
                 browser.close()
         return results
