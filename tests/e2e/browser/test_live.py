@@ -9,13 +9,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from tests.e2e.browser.conftest import serve
+from tests.e2e.browser.conftest import _free_port, serve
 
 import cairn
 
@@ -209,3 +210,64 @@ def test_runs_table_shows_new_runs_and_changes_without_reload(
     httpx.post(f"{url}/api/v1/runs/{training.key}/stop").raise_for_status()
     expect(row.locator("[data-column='sys/status']")).to_have_text("aborted", timeout=20_000)
     training.process.wait(timeout=30)
+
+
+def test_streams_carry_the_token(page: Page, auth_dashboard: tuple[str, str]) -> None:
+    """With auth on, the stream is read with fetch and sends the token (an EventSource
+    could not): the runs table goes live once signed in."""
+    url, token = auth_dashboard
+    page.goto(f"{url}/projects/private")
+    error = page.get_by_test_id("api-error").first
+    error.get_by_label("Access token").fill(token)
+    error.get_by_role("button", name="Use token").click()
+    expect(page.locator(".runs-row[data-run]")).to_have_count(1)
+    expect(page.get_by_test_id("live-badge")).to_have_attribute("data-state", "live")
+
+
+def _start_ui(home: Path, folder: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
+    with open(folder / "server.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cairn.cli", "ui", "--home", str(home), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return process
+        except httpx.TransportError:
+            assert process.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.05)
+
+
+def test_runs_table_reconnects_and_catches_up_after_a_server_restart(
+    page: Page, tmp_path: Path
+) -> None:
+    home = tmp_path / ".cairn"
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("CAIRN_")}
+    try:
+        cairn.init(project=PROJECT, name="first", home=home, capture=False).stop()
+        port = _free_port()
+        server = _start_ui(home, tmp_path, port)
+        try:
+            page.goto(f"http://127.0.0.1:{port}/projects/{PROJECT}")
+            expect(page.locator(".runs-row[data-run]")).to_have_count(1)
+            badge = page.get_by_test_id("live-badge")
+            expect(badge).to_have_attribute("data-state", "live")
+            server.kill()
+            server.wait(timeout=30)
+            expect(badge).to_have_attribute("data-state", "reconnecting")
+            # Changes while the dashboard is away: a run created, the first one edited.
+            cairn.init(project=PROJECT, name="while-away", home=home, capture=False).stop()
+            server = _start_ui(home, tmp_path, port)
+            expect(badge).to_have_attribute("data-state", "live", timeout=20_000)
+            expect(page.locator(".runs-row[data-run]")).to_have_count(2)
+            expect(page.locator(".runs-row[data-run=LIVE-2]")).to_contain_text("while-away")
+        finally:
+            server.kill()
+            server.wait(timeout=30)
+    finally:
+        os.environ.update(saved)
