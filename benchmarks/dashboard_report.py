@@ -69,7 +69,12 @@ def dashboard_markdown(r: dict[str, Any], *, command: str, date: str) -> str:
         goal, met = (f"≤ {target} s", _met(value, target)) if target else ("—", "—")
         lines.append(f"| {label} | {value:.2f} s | {goal} | {met} |")
     compare_note = (
-        "The compare view was measured until every chart had drawn."
+        "**Compare view**: a fresh browser context opens "
+        "`/projects/bench/compare?sel=<the 50 newest runs>&m=<4 metrics>`; the time is "
+        "`performance.now()` two animation frames after every chart card holds all its "
+        "runs' points (ECharts draws on the frame after `setOption`), seen by a "
+        "`MutationObserver` as above. The last row fetches the same 200 downsampled "
+        "series from inside the page with `fetch`, all at once: the data part alone."
         if "render_median_s" in r["compare"]
         else "**The compare view itself is not measured yet**: it was not in the dashboard when "
         "this ran. The last row is the part of its work that exists already: the 200 "
@@ -91,6 +96,7 @@ def dashboard_markdown(r: dict[str, Any], *, command: str, date: str) -> str:
         "points; a compare view reads the 50 compared runs' points, which are full length. "
         "So the approximation changes the size of the file, not what either view reads.",
         "",
+        *([r["note"], ""] if r.get("note") else []),
         "How each row was measured:",
         "",
         "- **Runs table, first render**: `cairn ui` over the store; Chromium (Debian's "
@@ -105,7 +111,7 @@ def dashboard_markdown(r: dict[str, Any], *, command: str, date: str) -> str:
         f"- {compare_note}",
         "",
         "Run it alone: `.venv/bin/python benchmarks/run.py --section dashboard --write "
-        "docs/benchmarks.md` (fills the store once, about ten minutes on two cores, then "
+        "docs/benchmarks.md` (fills a store, about ten minutes on two cores, then "
         "measures; `--quick`: 1,000 runs). The store-filling time "
         + (f"was {r['fill_s']:.0f} s." if "fill_s" in r else "is not part of any row."),
         "",
