@@ -118,9 +118,12 @@ def serve(command: list[str], folder: Path, *, auth: bool = False) -> Iterator[s
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium. Fails, never skips, when it is missing."""
+    """Headless Debian Chromium. Fails, never skips, when it is missing. One per module,
+    not per session: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, and the anyio tests that run after the browser tests in the
+    same pytest process (tests/server/) cannot start theirs beside it."""
     if not CHROMIUM.is_file():
         pytest.fail(
             "Chromium is missing at /usr/bin/chromium; the browser tests need Debian's "
