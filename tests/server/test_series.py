@@ -171,3 +171,30 @@ async def test_large_reads_are_gzipped(client: httpx.AsyncClient, store: Store) 
     response = await client.get("/api/v1/runs/P-1/series/x", headers={"accept-encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert len(response.json()["values"]) == 5000
+
+
+async def test_float_series_as_raw_float64_columns_when_asked(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    run = store.create_run("p")
+    steps = [0.0, 1.0, 2.5, 4.0]
+    values = [0.5, math.nan, -math.inf, 2.0]
+    store.apply_ops(run.id, [_floats("loss", steps, values)])
+    store.apply_ops(
+        run.id, [AppendOp(FieldPath("notes"), SeriesKind.STRING, [0.0], ["hi"], [1.0], seq=2)]
+    )
+    raw = {"Accept": "application/octet-stream"}
+    answer = await client.get("/api/v1/runs/P-1/series/loss", headers=raw)
+    assert answer.headers["content-type"] == "application/octet-stream"
+    assert answer.headers["x-cairn-points"] == "4" and answer.headers["x-cairn-kind"] == "float"
+    assert "content-encoding" not in answer.headers, "floats barely compress; not worth gzip"
+    columns = np.frombuffer(answer.content, dtype="<f8").reshape(3, 4)
+    np.testing.assert_array_equal(columns[0], steps)
+    np.testing.assert_array_equal(columns[1], values)  # NaN and -inf exact, no strings
+    np.testing.assert_array_equal(columns[2], [1.5] * 4)
+    coarse = await client.get("/api/v1/runs/P-1/series/loss?max_points=2", headers=raw)
+    assert coarse.headers["x-cairn-total-count"] == "4"
+    assert int(coarse.headers["x-cairn-points"]) * 24 == len(coarse.content)
+    text = await client.get("/api/v1/runs/P-1/series/notes", headers=raw)
+    assert text.headers["content-type"] == "application/json", "only floats travel raw"
+    assert text.json()["values"] == ["hi"]

@@ -52,6 +52,7 @@ class HttpBackend:
         self._outboxes: dict[str, Outbox] = {}
         self._shippers: dict[str, Shipper] = {}
         self._stop_requested: set[str] = set()
+        self._new_runs: set[str] = set()
         self._lock = threading.Lock()
         self._columns: dict[str, dict[str, Any]] = {}
 
@@ -95,6 +96,7 @@ class HttpBackend:
                 # run when the server answers again (the run id is ours, so that is safe).
                 logger.warning("cairn: %s; run %s will be created when it is back", exc, run_id)
             else:
+                self._new_runs.add(run_id)
                 ticket = RunTicket(id=run_id, project=project, url=self.url, key=record.key)
                 self._open(Outbox.create(self.outbox_root, replace(ticket, created_at=now)))
                 return record
@@ -133,8 +135,9 @@ class HttpBackend:
             self._stop_requested.add(run_id)
 
     def layout(self, run_id: str) -> RunLayout:
-        if run_id in self._outboxes and self._outboxes[run_id].ticket.create is not None:
-            return RunLayout(kinds={}, last_steps={})  # not on the server yet: new
+        box = self._outboxes.get(run_id)
+        if run_id in self._new_runs or (box is not None and box.ticket.create is not None):
+            return RunLayout(kinds={}, last_steps={})  # created by this client just now: empty
         api = self._server()
         kinds: dict[str, str] = {path: "field" for path in api.read_fields(run_id)}
         last_steps: dict[str, float] = {}
@@ -159,6 +162,7 @@ class HttpBackend:
     def release(self, run_id: str, timeout_s: float | None) -> bool:
         box = self._outboxes.pop(run_id, None)
         shipper = self._shippers.pop(run_id, None)
+        self._new_runs.discard(run_id)
         if box is None:
             return True
         if shipper is None:

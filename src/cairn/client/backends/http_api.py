@@ -31,6 +31,7 @@ __all__ = ["ServerApi", "error_for"]
 
 _R = TypeVar("_R")
 _BLOCK = 1024 * 1024
+_F64 = "application/octet-stream"
 
 
 class ServerApi:
@@ -138,7 +139,27 @@ class ServerApi:
             for k, v in (("max_points", max_points), ("step_min", step_min), ("step_max", step_max))
             if v is not None
         }
-        body = self._json("GET", f"/runs/{_segment(run_id)}/series/{_path(path)}", params=params)
+        response = self.request(
+            "GET",
+            f"/runs/{_segment(run_id)}/series/{_path(path)}",
+            params=params,
+            headers={"Accept": f"{_F64}, application/json;q=0.5"},
+        )
+        if response.headers.get("content-type", "").startswith(_F64):
+            # A float series as raw float64 columns: ~10x less work than JSON both ends.
+            count = int(response.headers["x-cairn-points"])
+            columns = np.frombuffer(response.content, dtype="<f8")
+            if columns.size != 3 * count:
+                raise BackendError(f"{path}: the server sent a truncated series")
+            return SeriesPage(
+                path=path,
+                kind=SeriesKind(response.headers["x-cairn-kind"]),
+                steps=columns[:count].astype(np.float64),
+                values=columns[count : 2 * count].astype(np.float64),
+                timestamps=columns[2 * count :].astype(np.float64),
+                total_count=int(response.headers["x-cairn-total-count"]),
+            )
+        body = orjson.loads(response.content)
         kind = SeriesKind(body["kind"])
         values: Any = body["values"]
         if kind is SeriesKind.FLOAT:

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from cairn.server.deps import RunDep, StoreDep
 from cairn.server.encode import float_list, step_list
 from cairn.server.schemas import ErrorBody, SeriesList, SeriesPoints, SeriesSummary
+from cairn.store.records import SeriesPage
 
 __all__ = ["router"]
 
@@ -29,11 +30,33 @@ def list_series(run: RunDep, store: StoreDep) -> SeriesList:
     return SeriesList(series=[SeriesSummary.of(s) for s in store.list_series(run.id)])
 
 
-@router.get("/runs/{ref}/series/{path:path}", response_model=SeriesPoints, responses=_ERRORS)
+F64_MEDIA_TYPE = "application/octet-stream"
+"""Asked for with ``Accept``, a float series comes back as three little-endian float64
+arrays (steps, values, timestamps) one after the other: no JSON to build or parse and no
+gzip to spend on incompressible floats. Headers carry the rest."""
+
+
+@router.get(
+    "/runs/{ref}/series/{path:path}",
+    response_model=SeriesPoints,
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {
+                F64_MEDIA_TYPE: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "steps, values, timestamps as little-endian float64, "
+                    "X-Cairn-Points long each; X-Cairn-Total-Count, X-Cairn-Kind headers",
+                }
+            }
+        },
+    },
+)
 def read_series(
     path: str,
     run: RunDep,
     store: StoreDep,
+    request: Request,
     max_points: Annotated[
         int | None, Query(ge=2, le=10_000_000, description="downsample to at most this")
     ] = None,
@@ -46,6 +69,10 @@ def read_series(
     page = store.read_series(
         run.id, path, max_points=max_points, step_min=step_min, step_max=step_max
     )
+    if isinstance(page.values, np.ndarray) and F64_MEDIA_TYPE in request.headers.get(
+        "accept", ""
+    ):
+        return _f64_response(page)
     values: list[Any] = (
         float_list(page.values) if isinstance(page.values, np.ndarray) else page.values
     )
@@ -60,3 +87,18 @@ def read_series(
     # Serialised here, not by the response model: a 100k-point read must not build and
     # validate 300k Python objects twice.
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _f64_response(page: SeriesPage) -> Response:
+    assert isinstance(page.values, np.ndarray)
+    little = np.dtype("<f8")
+    body = b"".join(
+        np.ascontiguousarray(a, dtype=little).tobytes()
+        for a in (page.steps, page.values, page.timestamps)
+    )
+    headers = {
+        "X-Cairn-Kind": page.kind.value,
+        "X-Cairn-Points": str(len(page.steps)),
+        "X-Cairn-Total-Count": str(page.total_count),
+    }
+    return Response(body, media_type=F64_MEDIA_TYPE, headers=headers)
