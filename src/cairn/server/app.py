@@ -62,7 +62,7 @@ def create_app(
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
-        compresslevel=1,  # 5x faster than level 5 on a 4 MB series, ~15% larger
+        compresslevel=1,  # on a 4 MB series: ~5x less CPU than level 5, 5% larger
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
     )
     return app
