@@ -5,7 +5,9 @@ With ``create_app(store, auth=True)``:
 - every request needs ``Authorization: Bearer <token>``; none, or a token that is unknown
   or revoked, is 401 ``unauthorized`` (with ``WWW-Authenticate: Bearer``);
 - the role a request needs follows from its method: GET and HEAD need viewer, any other
-  method editor; the token routes (``/projects/{project}/tokens...``) need admin;
+  method editor, except the POST routes in ``READ_ONLY_POSTS``, which only read (their
+  question is too big for an address) and need viewer; the token routes
+  (``/projects/{project}/tokens...``) need admin;
 - the project comes from the route's path: ``{project}``, or the project of the run that
   ``{ref}`` or ``{run_id}`` names. A token scoped to another project, or a role too small,
   is 403 ``forbidden``. A project-scoped token asking for a run that does not exist gets
@@ -31,7 +33,13 @@ from cairn.server.deps import get_store
 from cairn.store.store import Store
 from cairn.store.tokens import Principal, Role
 
-__all__ = ["PROJECTLESS_ROUTES", "authorize", "current_principal", "required_role"]
+__all__ = [
+    "PROJECTLESS_ROUTES",
+    "READ_ONLY_POSTS",
+    "authorize",
+    "current_principal",
+    "required_role",
+]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -41,6 +49,9 @@ bearer = HTTPBearer(
 
 PROJECTLESS_ROUTES = frozenset({"/projects", "/blobs/{sha256}"})
 """Routes (under /api/v1) that belong to no project and are open to project-scoped tokens."""
+
+READ_ONLY_POSTS = frozenset({"/projects/{project}/series/query"})
+"""POST routes (under /api/v1) that change nothing: a viewer may call them."""
 
 _PREFIX = "/api/v1"
 _TOKEN_ROUTES = "/projects/{project}/tokens"
@@ -56,9 +67,13 @@ def required_role(method: str, route_path: str) -> Role:
     'viewer'
     >>> required_role("GET", "/projects/{project}/tokens").value
     'admin'
+    >>> required_role("POST", "/projects/{project}/series/query").value
+    'viewer'
     """
     if route_path == _TOKEN_ROUTES or route_path.startswith(_TOKEN_ROUTES + "/"):
         return Role.ADMIN
+    if method.upper() == "POST" and route_path in READ_ONLY_POSTS:
+        return Role.VIEWER
     return Role.VIEWER if method.upper() in _READ_METHODS else Role.EDITOR
 
 

@@ -16,6 +16,7 @@ from cairn.server.routes import (
     projects,
     runs,
     series,
+    series_query,
     tokens,
     views,
 )
@@ -31,4 +32,5 @@ def api_router() -> APIRouter:
     for module in (groups, views):  # the dashboard's grouping and saved views
         router.include_router(module.router)
     router.include_router(importance.router)  # the compare view's parameter importance
+    router.include_router(series_query.router)  # the compare view's curves, many runs at once
     return router
