@@ -68,6 +68,15 @@ def open_compare_from_the_table(page: Page, url: str) -> None:
 
 
 def test_compare_three_runs(page: Page, dashboard_url: str, screenshot: Shot) -> None:
+    series_requests: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            series_requests.append(f"{r.method} {urlparse(r.url).path}")
+            if "/series" in r.url
+            else None
+        ),
+    )
     open_compare_from_the_table(page, dashboard_url)
     expect(page.get_by_role("heading", name="Compare 3 runs")).to_be_visible()
 
@@ -75,6 +84,8 @@ def test_compare_three_runs(page: Page, dashboard_url: str, screenshot: Shot) ->
     wait_for_curves(page)
     charts = curves(page)
     assert set(charts) == {"train/loss", "val/acc"}
+    # Each chart's runs come in one batch read, not one request per run.
+    assert series_requests == ["POST /api/v1/projects/sweep/series/query"] * 2, series_requests
     for metric, lines in charts.items():
         assert [name for name, _ in lines] == KEYS, metric
         assert all(points > 0 for _, points in lines), (metric, lines)

@@ -120,7 +120,7 @@ export function CompareView({ project }: { project: string }) {
       <div className="tab-body">
         {runs.length < 2 ? <div className="empty-state">Fewer than two of these runs exist.</div> : null}
         {runs.length >= 2 && tab === "charts" ? (
-          <Curves runs={runs} series={series} chosen={chosen} smoothing={smoothing} logScale={query.get("log") === "1"} />
+          <Curves project={project} runs={runs} series={series} chosen={chosen} smoothing={smoothing} logScale={query.get("log") === "1"} />
         ) : null}
         {runs.length >= 2 && tab === "table" ? <ParamsTable project={project} runs={runs} showAll={query.get("all") === "1"} /> : null}
         {runs.length >= 2 && tab === "parallel" ? <Parallel runs={runs} metric={pick("pm", metricPaths, fallback)} metrics={metricPaths} /> : null}

@@ -1,62 +1,73 @@
 import { useEffect, useMemo, useState } from "react";
 
-import { api, ApiError, toNumber } from "../../api";
-import type { SeriesPoints } from "../../api";
+import { ApiError } from "../../api";
 import { formatNumber } from "../../format";
 import { navigate, withQuery } from "../../router";
 import { smooth } from "../../smoothing";
 import { EChart } from "./EChart";
 import type { CompareRun } from "./model";
 import { pooled } from "./pool";
+import { linePoints, pointsPerRun, querySeries, RUNS_PER_REQUEST } from "./seriesQuery";
+import type { RunSeries } from "./seriesQuery";
 
-/** Points per line asked of the server: fewer per run as runs add up, so that a chart of
- * hundreds of runs stays a few hundred thousand points at most. */
-export function pointsPerRun(runs: number): number {
-  return Math.max(200, Math.min(1500, Math.floor(30000 / Math.max(runs, 1))));
+interface Overlay {
+  points: Map<string, RunSeries>;
+  failed: Map<string, ApiError>;
+  /** Runs whose answer (points, no such series, or an error) has come. */
+  answered: number;
 }
 
-/** Each run's points of `path` (downsampled by the server), fetched through the pool;
- * the map fills as answers come in. */
-function useOverlay(runs: CompareRun[], path: string): { points: Map<string, SeriesPoints>; failed: Map<string, ApiError> } {
-  const [state, setState] = useState({ points: new Map<string, SeriesPoints>(), failed: new Map<string, ApiError>() });
+/** The runs' points of `path` (downsampled by the server): one batch request per
+ * RUNS_PER_REQUEST runs, through the pool; each answer is one state change, so a chart
+ * of 50 runs is set once, not once per run. */
+function useOverlay(project: string, runs: CompareRun[], path: string): Overlay {
+  const [state, setState] = useState<Overlay>({ points: new Map(), failed: new Map(), answered: 0 });
   const ids = runs.map((r) => r.id).join(",");
   useEffect(() => {
     const controller = new AbortController();
-    const points = new Map<string, SeriesPoints>();
+    const points = new Map<string, RunSeries>();
     const failed = new Map<string, ApiError>();
-    setState({ points: new Map(), failed: new Map() });
-    let timer: number | undefined;
-    const flush = () => {
-      timer = undefined;
-      if (!controller.signal.aborted) setState({ points: new Map(points), failed: new Map(failed) });
-    };
-    const max = pointsPerRun(runs.length);
-    for (const run of runs) {
-      if (!(`${path}:min` in run.columns)) continue; // this run has no such series
-      pooled(() => api.points(run.id, path, { max_points: max }, controller.signal), controller.signal).then(
-        (data) => points.set(run.id, data),
+    let answered = 0;
+    setState({ points: new Map(), failed: new Map(), answered: 0 });
+    const wanted = runs.filter((run) => `${path}:min` in run.columns).map((run) => run.id);
+    const max = pointsPerRun(wanted.length);
+    for (let start = 0; start < wanted.length; start += RUNS_PER_REQUEST) {
+      const part = wanted.slice(start, start + RUNS_PER_REQUEST);
+      pooled(() => querySeries(project, part, path, max, controller.signal), controller.signal).then(
+        (found) => {
+          for (const s of found) points.set(s.run_id, s);
+        },
         (err: unknown) => {
-          if (err instanceof ApiError) failed.set(run.id, err);
+          if (err instanceof ApiError) for (const id of part) failed.set(id, err);
         },
       ).finally(() => {
-        // Many answers arrive together: one render per 100 ms, not one per run.
-        if (timer === undefined && !controller.signal.aborted) timer = window.setTimeout(flush, 100);
+        answered += part.length;
+        if (!controller.signal.aborted) setState({ points: new Map(points), failed: new Map(failed), answered });
       });
     }
-    return () => {
-      controller.abort();
-      if (timer !== undefined) window.clearTimeout(timer);
-    };
-  }, [ids, path]);
+    return () => controller.abort();
+  }, [project, ids, path]);
   return state;
 }
 
-function CurveChart({ runs, path, smoothing, logScale }: { runs: CompareRun[]; path: string; smoothing: number; logScale: boolean }) {
-  const { points, failed } = useOverlay(runs, path);
+function CurveChart({
+  project,
+  runs,
+  path,
+  smoothing,
+  logScale,
+}: {
+  project: string;
+  runs: CompareRun[];
+  path: string;
+  smoothing: number;
+  logScale: boolean;
+}) {
+  const { points, failed, answered } = useOverlay(project, runs, path);
   const withSeries = runs.filter((r) => `${path}:min` in r.columns);
   const option = useMemo(() => {
-    const positive = (v: number | null) => (v === null || !Number.isFinite(v) ? null : logScale && v <= 0 ? null : v);
     const many = withSeries.length > 10;
+    const smoothed = (values: (number | null)[]) => smooth(values, smoothing);
     return {
       title: { text: path, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600 } },
       tooltip: {
@@ -75,7 +86,6 @@ function CurveChart({ runs, path, smoothing, logScale }: { runs: CompareRun[]; p
         .filter((r) => points.has(r.id))
         .map((r) => {
           const data = points.get(r.id)!;
-          const values = smooth(data.values.map(toNumber), smoothing);
           return {
             name: r.key,
             type: "line",
@@ -85,12 +95,12 @@ function CurveChart({ runs, path, smoothing, logScale }: { runs: CompareRun[]; p
             sampling: "lttb",
             lineStyle: { width: 1.5, color: r.color },
             emphasis: { focus: "series" },
-            data: data.steps.map((s, i) => [s, positive(values[i])]),
+            data: linePoints(data, smoothed, logScale),
           };
         }),
     };
   }, [points, withSeries.length, smoothing, logScale, path]);
-  const loaded = points.size + failed.size;
+  const loaded = Math.min(answered, withSeries.length);
   return (
     <div className="chart-card" data-metric={path} data-loaded={loaded} data-runs={withSeries.length}>
       <EChart option={option} testId="compare-chart" title={path} />
@@ -104,12 +114,14 @@ function CurveChart({ runs, path, smoothing, logScale }: { runs: CompareRun[]; p
 
 /** Overlaid learning curves: one chart per chosen metric, a line per run in its colour. */
 export function Curves({
+  project,
   runs,
   series,
   chosen,
   smoothing,
   logScale,
 }: {
+  project: string;
   runs: CompareRun[];
   series: { path: string; count: number }[];
   chosen: string[];
@@ -160,7 +172,7 @@ export function Curves({
       {chosen.length === 0 ? <div className="empty-state">No metric chosen: pick some with the Metrics button.</div> : null}
       <div className="chart-grid">
         {chosen.map((path) => (
-          <CurveChart key={path} runs={runs} path={path} smoothing={smoothing} logScale={logScale} />
+          <CurveChart key={path} project={project} runs={runs} path={path} smoothing={smoothing} logScale={logScale} />
         ))}
       </div>
     </div>
