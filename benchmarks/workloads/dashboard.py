@@ -176,10 +176,31 @@ async ([ids, metrics, maxPoints]) => {
 """
 
 
+# What the compare view asks now: one batch read per chart (web/src/components/compare/
+# seriesQuery.ts), all charts at once, ``BATCH_POINTS`` a line (its pointsPerRun for 50 runs).
+_FETCH_BATCH = """
+async ([ids, metrics, maxPoints]) => {
+  const start = performance.now();
+  const answers = await Promise.all(metrics.map((m) =>
+    fetch('/api/v1/projects/bench/series/query', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ runs: ids, paths: [m], max_points: maxPoints, timestamps: false }),
+    }).then((r) => r.json())));
+  const points = answers.reduce((n, a) => n + a.series.reduce((k, s) => k + s.steps.length, 0), 0);
+  return { seconds: (performance.now() - start) / 1000, points };
+}
+"""
+BATCH_POINTS = 300
+
+
 def measure_compare_api(browser: Any, url: str, ids: list[str], repeats: int) -> dict[str, Any]:
-    """The API part of a compare view of ``ids`` x METRICS, from inside the page."""
+    """The API part of a compare view of ``ids`` x METRICS, from inside the page: one
+    request per run and metric (how the view first fetched), and one batch read per metric
+    (how it fetches now)."""
     samples: list[float] = []
-    points = 0
+    batch: list[float] = []
+    points = batch_points = 0
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
@@ -188,9 +209,19 @@ def measure_compare_api(browser: Any, url: str, ids: list[str], repeats: int) ->
             answer = page.evaluate(_FETCH_COMPARE, [ids, list(METRICS), MAX_POINTS])
             samples.append(answer["seconds"])
             points = answer["points"]
+            answer = page.evaluate(_FETCH_BATCH, [ids, list(METRICS), BATCH_POINTS])
+            batch.append(answer["seconds"])
+            batch_points = answer["points"]
     finally:
         context.close()
-    return {"api_s": samples, "api_median_s": _median(samples), "api_points": points}
+    return {
+        "api_s": samples,
+        "api_median_s": _median(samples),
+        "api_points": points,
+        "batch_s": batch,
+        "batch_median_s": _median(batch),
+        "batch_points": batch_points,
+    }
 
 
 # Installed before the page's scripts: when every chart card of the compare view has all
