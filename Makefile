@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup web demo test lint bench clean
+.PHONY: setup web browser demo test lint bench clean
 
 setup: $(VENV)/.installed web
 
@@ -35,7 +35,15 @@ demo: setup
 	@echo "Serving the dashboard on the demo store: open http://127.0.0.1:$(DEMO_PORT)/projects/digits (Ctrl-C stops it)"
 	$(BIN)/cairn ui --home .cairn --port $(DEMO_PORT)
 
-test: setup
+# The dashboard's browser tests drive Debian's Chromium, never a browser a tool downloads;
+# installed with apt-get (as root, or through sudo) when missing.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "make browser: installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 lint: setup
