@@ -121,6 +121,7 @@ def run_workloads(
         out = Path(folder, "results.json")
         command = [str(python), str(WORKLOADS / script), "--out", str(out)]
         command += ["--quick"] if args.quick else []
+        command += ["--full-size"] if script == "dashboard.py" and args.full_size else []
         for name in args.only:
             command += ["--only", name]
         for store in args.store if remote else []:
@@ -209,6 +210,12 @@ def parse_args() -> argparse.Namespace:
         default=[],
         choices=("sqlite", "postgresql"),
         help="remote section: only this store (repeatable)",
+    )
+    parser.add_argument(
+        "--full-size",
+        action="store_true",
+        help="dashboard section: the issue's full store (10,000 runs x 20 series x 10,000 "
+        "points, ~48 GB, written directly; needs 60 GB free)",
     )
     parser.add_argument(
         "--from-results",

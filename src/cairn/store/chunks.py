@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from cairn.store.schema import CHUNK_POINTS, series, series_chunks, series_entries
 
-__all__ = ["append_points", "decode", "delete_series_points", "read_points"]
+__all__ = ["append_points", "chunk_rows", "decode", "delete_series_points", "read_points"]
 
 Array = NDArray[np.float64]
 _DTYPE = np.dtype("<f8")
@@ -57,17 +57,13 @@ def append_points(
     return dropped
 
 
-def _write_chunks(
-    conn: Connection,
-    series_id: int,
-    first_chunk_no: int,
-    steps: Array,
-    values: Array,
-    stamps: Array,
-    *,
-    rewrite_first: bool,
-) -> None:
-    rows = []
+def chunk_rows(
+    series_id: int, first_chunk_no: int, steps: Array, values: Array, stamps: Array
+) -> list[dict[str, object]]:
+    """The ``series_chunks`` rows holding these points, ``CHUNK_POINTS`` a row, numbered
+    from ``first_chunk_no``: what appending writes (a bulk loader may insert them as they
+    are)."""
+    rows: list[dict[str, object]] = []
     for offset in range(0, steps.size, CHUNK_POINTS):
         part = slice(offset, offset + CHUNK_POINTS)
         chunk_values = values[part]
@@ -86,6 +82,20 @@ def _write_chunks(
                 "timestamps": stamps[part].astype(_DTYPE).tobytes(),
             }
         )
+    return rows
+
+
+def _write_chunks(
+    conn: Connection,
+    series_id: int,
+    first_chunk_no: int,
+    steps: Array,
+    values: Array,
+    stamps: Array,
+    *,
+    rewrite_first: bool,
+) -> None:
+    rows = chunk_rows(series_id, first_chunk_no, steps, values, stamps)
     if rewrite_first:
         first = rows.pop(0)
         conn.execute(
