@@ -10,14 +10,16 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cairn.client.backends.base import Backend
-from cairn.client.backends.http import HttpBackend
 from cairn.client.backends.local import LocalBackend
 from cairn.client.home import find_home, open_store
 from cairn.errors import ConfigError
 from cairn.settings import Settings
+
+if TYPE_CHECKING:
+    from cairn.client.backends.http import HttpBackend
 
 __all__ = ["Mode", "connect"]
 
@@ -52,6 +54,10 @@ def connect(
     offline = mode == "offline"
     if url is None and not offline:
         return LocalBackend(open_store(folder, settings))
+    # Imported here: httpx, tenacity and the outbox are for team servers only, and every
+    # `import cairn` (each training script) would pay for them otherwise.
+    from cairn.client.backends.http import HttpBackend
+
     key = (url, settings.token, folder, offline)
     with _lock:
         backend = _backends.get(key)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import deque
@@ -112,8 +114,12 @@ class LocalTarget:
         return self.store.artifacts.exists(sha256)
 
     def put_blob(self, sha256: str, source: IO[bytes]) -> None:
-        data = source.read()
-        self.store.artifacts.put_bytes(data)
+        # Through a temporary file: put_file streams and hashes in blocks, so a model file
+        # larger than memory syncs as well as a small one.
+        with tempfile.NamedTemporaryFile(prefix="cairn-sync-") as temp:
+            shutil.copyfileobj(source, temp, 1024 * 1024)
+            temp.flush()
+            self.store.artifacts.put_file(temp.name)
 
     def deliver(self, run_id: str, body: bytes) -> Result:
         ops = wire.decode_ops(orjson.loads(gzip.decompress(body))["ops"])

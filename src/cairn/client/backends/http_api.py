@@ -8,6 +8,7 @@ tell the two apart. A server that cannot be reached is a BackendError naming the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import hashlib
 import os
@@ -273,7 +274,7 @@ def error_for(response: httpx.Response) -> CairnError:
         code, message = str(error["code"]), str(error["message"])
     except (orjson.JSONDecodeError, KeyError, TypeError):
         pass
-    cls = _ERROR_CLASSES().get(code)
+    cls = _error_classes().get(code)
     if cls is not None:
         return cls(message)
     error = BackendError(f"the server answered {response.status_code}: {message}")
@@ -281,7 +282,9 @@ def error_for(response: httpx.Response) -> CairnError:
     return error
 
 
-def _ERROR_CLASSES() -> dict[str, type[CairnError]]:  # noqa: N802 - a lookup table
+@functools.cache
+def _error_classes() -> dict[str, type[CairnError]]:
+    """Every CairnError class by its ``code``, built once (the tree is fixed at import)."""
     found: dict[str, type[CairnError]] = {}
     pending: list[type[CairnError]] = [CairnError]
     while pending:
