@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,6 +96,28 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def wait_until_serving(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    path: str = "/api/v1/projects",
+    timeout_s: float = 60.0,
+) -> None:
+    """Poll ``url + path`` until the server answers; if the process exits or time runs out,
+    kill it and fail with its log."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(f"{url}{path}", timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(log.read_text()) from None
+            time.sleep(0.05)
 
 
 def s3_environment(endpoint: str) -> dict[str, str]:

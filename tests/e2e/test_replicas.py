@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import free_port, postgres_database
+from tests.conftest import free_port, postgres_database, wait_until_serving
 
 from cairn import wire
 from cairn.file import File
@@ -33,18 +33,6 @@ def _start(store_url: str, artifacts: str, log: Path) -> tuple[subprocess.Popen[
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/api/v1/projects", timeout=1)
-            return
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.1)
 
 
 @pytest.fixture(params=["folder", "s3"])
@@ -65,7 +53,7 @@ def replicas(tmp_path: Path, artifacts_url: str) -> Iterator[list[str]]:
         started = [_start(store_url, artifacts_url, log) for log in logs]
         try:
             for (process, url), log in zip(started, logs, strict=True):
-                _wait_until_up(process, url, log)
+                wait_until_serving(url, process, log)
             yield [url for _, url in started]
         finally:
             for process, _ in started:

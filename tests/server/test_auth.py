@@ -6,10 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.conftest import free_port, wait_until_serving
 from typer.testing import CliRunner
 
 from cairn import wire
@@ -335,13 +334,6 @@ async def test_without_auth_nothing_is_asked(world: World) -> None:
 # -- a real `cairn server` ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _cairn(*args: str, log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "wb")  # the child keeps its own handle
     try:
@@ -350,18 +342,6 @@ def _cairn(*args: str, log: Path) -> subprocess.Popen[bytes]:
         )
     finally:
         out.close()
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=1)
-            return
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.2)
 
 
 def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
@@ -378,7 +358,7 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
 def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """`cairn server` with two workers over a SQLite store that has no token yet."""
     db = f"sqlite:///{tmp_path / 'cairn.db'}"
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     process = _cairn(
         "server",
@@ -394,7 +374,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url, process, log)
+        wait_until_serving(url, process, log, path="/openapi.json")
         yield url, db, log
     finally:
         _stop(process, log)
@@ -452,7 +432,7 @@ def test_no_auth_refuses_a_public_address_unless_insecure(tmp_path: Path) -> Non
     assert "--insecure" in message
     assert not (tmp_path / "cairn.db").exists()  # refused before opening anything
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     process = _cairn(
         "server",
@@ -470,7 +450,7 @@ def test_no_auth_refuses_a_public_address_unless_insecure(tmp_path: Path) -> Non
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_for(url, process, log)
+        wait_until_serving(url, process, log, path="/openapi.json")
         assert httpx.get(f"{url}/api/v1/projects", timeout=10).status_code == 200
     finally:
         _stop(process, log)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import free_port, wait_until_serving
 
 from cairn.ops import AppendOp, DeleteOp, StatusOp
 from cairn.store.store import Store
 from cairn.types import FieldPath, RunStatus, SeriesKind
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -54,7 +47,7 @@ class Server:
 @pytest.fixture
 def server(store: Store, tmp_path: Path) -> Iterator[Server]:
     """The API over ``store``'s database, polling every 0.1 s, a keep-alive every 0.5 s."""
-    port = _free_port()
+    port = free_port()
     url = store.engine.url.render_as_string(hide_password=False)
     code = (
         "import uvicorn\n"
@@ -72,15 +65,7 @@ def server(store: Store, tmp_path: Path) -> Iterator[Server]:
     process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
     served = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{served.url}/api/v1/projects", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log_path.read_text()) from None
-                time.sleep(0.1)
+        wait_until_serving(served.url, process, log_path)
         yield served
     finally:
         if process.poll() is None:

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import free_port, wait_until_serving
 
 import cairn
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -39,7 +31,7 @@ def served_home(tmp_path: Path) -> str:
 
 @pytest.fixture
 def server(served_home: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     db = os.path.join(served_home, "cairn.db")
     code = (
         "from cairn.server.main import serve; "
@@ -50,15 +42,7 @@ def server(served_home: str, tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/api/v1/projects", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((tmp_path / "server.log").read_text()) from None
-                time.sleep(0.1)
+        wait_until_serving(url, process, tmp_path / "server.log")
         yield url
     finally:
         process.send_signal(signal.SIGINT)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from tests.conftest import postgres_database
+from tests.conftest import free_port, postgres_database, wait_until_serving
 
 _SERVE = """
 import sys, uvicorn
@@ -23,13 +20,6 @@ store = Store.open(sys.argv[1], artifacts_url=sys.argv[2], stale_after_s=float(s
 app = create_app(store, auth=sys.argv[5] == "auth")
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:
@@ -70,15 +60,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/v1/projects", timeout=1)
-                return
-            except httpx.TransportError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(self.log.read_text()) from None
-                time.sleep(0.05)
+        wait_until_serving(self.url, self.process, self.log, timeout_s=30)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, connections cut mid-request."""

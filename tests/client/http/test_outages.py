@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from tests.conftest import free_port
 from typer.testing import CliRunner
 
 import cairn
@@ -22,7 +23,7 @@ from cairn.client.shipper import HttpTarget, Shipper
 from cairn.ops import AppendOp
 from cairn.types import FieldPath, SeriesKind
 
-from .conftest import ServerProcess, free_port
+from .conftest import ServerProcess
 
 pytestmark = pytest.mark.slow
 

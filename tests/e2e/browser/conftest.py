@@ -5,17 +5,15 @@ downloads). Screenshots of each view go to build/screenshots/."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.conftest import free_port, wait_until_serving
 from tests.e2e.browser.seed import fill
 
 import cairn
@@ -34,13 +32,6 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "build" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +79,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 def serve(command: list[str], folder: Path, *, auth: bool = False) -> Iterator[str]:
     """Run a server (``command`` plus ``--port P``, or the auth-on script with the store
     folder as ``command``) until the block ends; yields its address."""
-    port = _free_port()
+    port = free_port()
     log = folder / "server.log"
     argv = [*command, "--port", str(port)]
     if auth:
@@ -97,16 +88,7 @@ def serve(command: list[str], folder: Path, *, auth: bool = False) -> Iterator[s
     with open(log, "ab") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/openapi.json", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(log.read_text()) from None
-            time.sleep(0.05)
+    wait_until_serving(url, process, log, path="/openapi.json")
     try:
         yield url
     finally:

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from tests.e2e.browser.conftest import _free_port, serve
+from tests.conftest import free_port
+from tests.e2e.browser.conftest import serve
 
 import cairn
 
@@ -250,7 +251,7 @@ def test_runs_table_reconnects_and_catches_up_after_a_server_restart(
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("CAIRN_")}
     try:
         cairn.init(project=PROJECT, name="first", home=home, capture=False).stop()
-        port = _free_port()
+        port = free_port()
         server = _start_ui(home, tmp_path, port)
         try:
             page.goto(f"http://127.0.0.1:{port}/projects/{PROJECT}")
